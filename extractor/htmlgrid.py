@@ -1,0 +1,180 @@
+"""HTML to lines of cells: paragraphs become one-cell lines, tables become grids.
+
+`rowspan`/`colspan` are expanded into a full grid; the copies a span creates are empty
+cells, exactly as a merged cell looks when a table is copied as tab-separated text, so the
+table reader sees one shape. Offsets point into the original HTML source (entities and
+tags included), because that is the file a reviewer opens.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from .layout import Cell, Line
+
+_BLOCK = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 title section article header footer table tr blockquote pre hr dd dt".split()
+)
+_SKIP = frozenset("script style noscript template svg head".split())
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class _Piece:
+    """Text gathered for one cell or paragraph, with the source span it came from."""
+
+    parts: list[str] = field(default_factory=list)
+    start: int = -1
+    end: int = -1
+
+    def add(self, text: str, start: int, end: int) -> None:
+        if not text.strip():
+            self.parts.append(" ")
+            return
+        if self.start < 0:
+            self.start = start + (len(text) - len(text.lstrip()))
+        self.end = end - (len(text) - len(text.rstrip()))
+        self.parts.append(text)
+
+    def cell(self) -> Cell:
+        text = _SPACES.sub(" ", "".join(self.parts)).strip()
+        return Cell(text, max(self.start, 0), max(self.end, 0))
+
+
+@dataclass
+class _Table:
+    rows: list[list[tuple[Cell, int, int]]] = field(default_factory=list)  # (cell, rowspan, colspan)
+    current: _Piece | None = None
+    span: tuple[int, int] = (1, 1)
+    start: int = 0
+
+
+class _Reader(HTMLParser):
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.lines: list[Line] = []
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
+        self._paragraph = _Piece()
+        self._tables: list[_Table] = []
+        self._skip = 0
+        self._source = source
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self._skip += 1
+        elif tag == "table":
+            self._flush()
+            self._tables.append(_Table(start=self._offset()))
+        elif self._tables and tag == "tr":
+            self._tables[-1].rows.append([])
+        elif self._tables and tag in ("td", "th"):
+            table = self._tables[-1]
+            if not table.rows:
+                table.rows.append([])
+            table.current = _Piece()
+            values = dict(attrs)
+            table.span = (_int(values.get("rowspan")), _int(values.get("colspan")))
+        elif tag in _BLOCK and not self._in_cell():
+            self._flush()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and self._in_cell():
+            self._text(" ", self._offset())
+        elif tag in _BLOCK:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in ("td", "th") and self._in_cell():
+            table = self._tables[-1]
+            assert table.current is not None
+            table.rows[-1].append((table.current.cell(), *table.span))
+            table.current = None
+        elif tag == "table" and self._tables:
+            self.lines.extend(_grid_lines(self._tables.pop()))
+        elif tag in _BLOCK and not self._in_cell():
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        self._text(data, self._offset())
+
+    def handle_entityref(self, name: str) -> None:
+        self._entity(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self._entity(f"&#{name};")
+
+    def _entity(self, ref: str) -> None:
+        start = self._offset()
+        end = start + len(ref) if self._source.startswith(ref, start) else start + len(ref) - 1
+        self._text(html.unescape(ref).replace("\xa0", " "), start, end)
+
+    def _text(self, text: str, start: int, end: int | None = None) -> None:
+        if self._skip:
+            return
+        stop = start + len(text) if end is None else end
+        if self._in_cell():
+            current = self._tables[-1].current
+            assert current is not None
+            current.add(text, start, stop)
+        elif not self._tables or not self._tables[-1].rows:
+            self._paragraph.add(text, start, stop)
+
+    def _in_cell(self) -> bool:
+        return bool(self._tables) and self._tables[-1].current is not None
+
+    def _flush(self) -> None:
+        cell = self._paragraph.cell()
+        if cell.text:
+            self.lines.append(Line([cell], cell.start, cell.end))
+        self._paragraph = _Piece()
+
+    def close(self) -> None:
+        super().close()
+        while self._tables:
+            self.lines.extend(_grid_lines(self._tables.pop()))
+        self._flush()
+
+
+def _int(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 200))
+    except ValueError:
+        return 1
+
+
+def _grid_lines(table: _Table) -> list[Line]:
+    occupied: dict[tuple[int, int], Cell] = {}
+    lines: list[Line] = []
+    for r, row in enumerate(table.rows):
+        c = 0
+        for cell, rowspan, colspan in row:
+            while (r, c) in occupied:
+                c += 1
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    copy = cell if dr == dc == 0 else Cell("", cell.start, cell.start)
+                    occupied.setdefault((r + dr, c + dc), copy)
+            c += colspan
+        width = max((col for (rr, col) in occupied if rr == r), default=-1) + 1
+        cells = [occupied.get((r, col), Cell("", 0, 0)) for col in range(width)]
+        spans = [cell for cell in cells if cell.text]
+        start = spans[0].start if spans else table.start
+        end = spans[-1].end if spans else table.start
+        lines.append(Line(cells, start, end, separated=True))
+    return lines
+
+
+def html_lines(source: str) -> list[Line]:
+    reader = _Reader(source)
+    reader.feed(source)
+    reader.close()
+    return reader.lines

@@ -1,0 +1,146 @@
+"""Text to lines of cells, whatever the layout; every cell keeps its offsets.
+
+All layouts reduce to one shape the table reader understands: a list of `Line`s, each a
+list of `Cell`s in reading order. Tab-separated rows and Markdown pipe rows split on their
+separators (and keep empty cells, which are merged or blank cells); space-aligned text (as
+`pdftotext -layout` prints it) splits on runs of two or more spaces and records each cell's
+display columns, so numbers can be put under their column headers; one-cell-per-line text
+(copied from a web page) is simply one cell per line. HTML tables arrive already as lines
+from `htmlgrid`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .normalize import looks_numeric
+
+
+@dataclass(slots=True)
+class Cell:
+    text: str
+    start: int
+    end: int
+    x0: int = 0  # display columns (wide characters count 2), only meaningful in space-aligned lines
+    x1: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+@dataclass(slots=True)
+class Line:
+    cells: list[Cell]
+    start: int
+    end: int
+    separated: bool = False  # cells were delimited explicitly (tab, pipe, HTML cell)
+    aligned: bool = False  # cells were found by column alignment with spaces
+    page: int | None = field(default=None)
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.cells if c.text)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_SPACE_RUN = re.compile(r"(?:[ \u3000\u00a0]{2,}|\t)")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_TOKEN = re.compile(r"\S+")
+
+
+def text_lines(text: str) -> list[Line]:
+    """Split plain text or Markdown into lines of cells."""
+    lines: list[Line] = []
+    for match in _LINE.finditer(text):
+        raw = match.group().rstrip("\r\n")
+        start = match.start()
+        if not raw and match.start() == len(text):
+            break
+        lines.append(_split_line(raw, start))
+    return lines
+
+
+def _split_line(raw: str, start: int) -> Line:
+    end = start + len(raw)
+    if not raw.strip():
+        # A line holding only a tab is an empty cell (a merged cell copied from a web page);
+        # a truly empty line separates rows.
+        return Line([Cell("", start, end)] if "\t" in raw else [], start, end, separated=True)
+    if "|" in raw and raw.strip().startswith("|") or raw.count("|") >= 2:
+        if _MD_RULE.match(raw):
+            return Line([], start, end, separated=True)
+        return Line(_split_on(raw, start, "|", outer=True), start, end, separated=True)
+    if "\t" in raw:
+        body = raw[1:] if raw.startswith("\t") else raw
+        offset = start + (len(raw) - len(body))
+        return Line(_split_on(body, offset, "\t", outer=False), start, end, separated=True)
+    cells = _split_spaces(raw, start)
+    return Line(cells, start, end, aligned=len(cells) > 1)
+
+
+def _split_on(raw: str, start: int, sep: str, *, outer: bool) -> list[Cell]:
+    parts: list[Cell] = []
+    position = 0
+    pieces = raw.split(sep)
+    if outer:
+        # Markdown rows start and end with a pipe: those produce no cell.
+        if pieces and not pieces[0].strip():
+            position += len(pieces[0]) + 1
+            pieces = pieces[1:]
+        if pieces and not pieces[-1].strip():
+            pieces = pieces[:-1]
+    for piece in pieces:
+        parts.append(_cell(piece, start + position))
+        position += len(piece) + 1
+    return parts
+
+
+def _cell(piece: str, start: int) -> Cell:
+    stripped = piece.strip(" \u3000\u00a0\t")
+    lead = len(piece) - len(piece.lstrip(" \u3000\u00a0\t"))
+    return Cell(stripped, start + lead, start + lead + len(stripped))
+
+
+def _split_spaces(raw: str, start: int) -> list[Cell]:
+    cells: list[Cell] = []
+    bounds = [0]
+    for separator in _SPACE_RUN.finditer(raw):
+        bounds += [separator.start(), separator.end()]
+    bounds.append(len(raw))
+    for left, right in zip(bounds[::2], bounds[1::2]):
+        piece = raw[left:right]
+        if piece.strip():
+            cells.extend(_split_trailing_numbers(piece, start + left, raw[:left]))
+    return cells
+
+
+def _split_trailing_numbers(piece: str, start: int, before: str) -> list[Cell]:
+    """'（一）予以公开 0 0 1' or '0 0 1' printed with single spaces: split the numbers off."""
+    tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(piece)]
+    cut = len(tokens)
+    while cut > 0 and looks_numeric(tokens[cut - 1][0]):
+        cut -= 1
+    x_base = width(before)
+    if cut == len(tokens):
+        return [_positioned(piece[tokens[0][1] : tokens[-1][1] + len(tokens[-1][0])], start + tokens[0][1], x_base + width(piece[: tokens[0][1]]))]
+    cells: list[Cell] = []
+    if cut > 0:
+        head_end = tokens[cut - 1][1] + len(tokens[cut - 1][0])
+        cells.append(_positioned(piece[tokens[0][1] : head_end], start + tokens[0][1], x_base + width(piece[: tokens[0][1]])))
+    for token, offset in tokens[cut:]:
+        cells.append(_positioned(token, start + offset, x_base + width(piece[:offset])))
+    return cells
+
+
+def _positioned(text: str, start: int, x0: int) -> Cell:
+    return Cell(text, start, start + len(text), x0, x0 + width(text))
+
+
+@lru_cache(maxsize=65536)
+def width(text: str) -> int:
+    """Display width: East Asian wide and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

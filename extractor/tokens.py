@@ -1,0 +1,169 @@
+"""Table regions and token runs: the layout-independent view the table readers work on.
+
+A report's tables are found by their section headings (or, failing that, by content a
+table always prints). Inside a region every cell becomes a `Token`; a `Run` is a maximal
+sequence of numbers (a printed row of values) and the text between runs holds the labels.
+This is what makes one reader work for every layout: a row label may sit on the same line
+as its numbers, on the line before (one cell per line), or wrap onto the next line (PDF
+text); the readers score each of those possibilities against the template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .layout import Line
+from .normalize import label_key, looks_numeric, norm
+from .template import TABLE_TITLES, TABLES, TableId
+
+TokenKind = Literal["num", "text", "empty"]
+_END_TITLES = ("存在的主要问题及改进情况", "其他需要报告的事项")
+_CONTENT_ANCHORS: dict[TableId, tuple[str, ...]] = {
+    "a20": ("第二十条第",),
+    "app": ("本年新收政府信息公开申请", "申请人情况"),
+    "rl": ("未经复议直接起诉",),
+}
+
+
+@dataclass(slots=True)
+class Token:
+    kind: TokenKind
+    text: str
+    start: int
+    end: int
+    line: int
+    col: float  # the cell's horizontal position: cell index (separated lines) or display column (aligned)
+    page: int | None = None
+
+
+@dataclass(slots=True)
+class Run:
+    """A printed row of values and the text around it."""
+
+    values: list[Token]  # numbers and blanks (empty tokens) in print order
+    before: list[Token] = field(default_factory=list)  # text tokens since the previous run
+    after: list[Token] = field(default_factory=list)  # text tokens up to the next run
+
+    @property
+    def numbers(self) -> list[Token]:
+        return [t for t in self.values if t.kind == "num"]
+
+
+@dataclass(slots=True)
+class Region:
+    table: TableId
+    first_line: int  # the heading line (excluded from the table's tokens)
+    end_line: int
+    anchored_by: Literal["heading", "content"]
+
+
+def find_regions(lines: list[Line]) -> dict[TableId, Region]:
+    """Locate each table's lines: from its heading to the next heading of any kind."""
+    keys = [norm(line.text) for line in lines]
+    headings: dict[TableId, list[int]] = {t: [] for t in TABLES}
+    ends: list[int] = []
+    for index, key in enumerate(keys):
+        if not key or len(key) > 40:
+            continue
+        for table, title in TABLE_TITLES.items():
+            if norm(title) in key and len(key) <= len(norm(title)) + 10:
+                headings[table].append(index)
+        if any(end in key for end in _END_TITLES) and len(key) <= 24:
+            ends.append(index)
+    regions: dict[TableId, Region] = {}
+    for table in TABLES:
+        for start in headings[table]:
+            region = Region(table, start, len(lines), "heading")
+            if table not in regions or _numbers_in(lines, region, headings, ends) > _numbers_in(
+                lines, regions[table], headings, ends
+            ):
+                regions[table] = region
+        if table not in regions or not _numbers_in(lines, regions[table], headings, ends):
+            fallback = _content_anchor(keys, table)
+            if fallback is not None:
+                regions[table] = Region(table, fallback - 1, len(lines), "content")
+    boundaries = sorted({r.first_line for r in regions.values()} | set(ends))
+    for region in regions.values():
+        region.end_line = next((b for b in boundaries if b > region.first_line), len(lines))
+    return regions
+
+
+def _numbers_in(lines: list[Line], region: Region, headings: dict[TableId, list[int]], ends: list[int]) -> int:
+    stops = [i for group in headings.values() for i in group if i > region.first_line] + [
+        i for i in ends if i > region.first_line
+    ]
+    stop = min(stops, default=len(lines))
+    return sum(1 for line in lines[region.first_line + 1 : stop] for c in line.cells if looks_numeric(c.text))
+
+
+def _content_anchor(keys: list[str], table: TableId) -> int | None:
+    for index, key in enumerate(keys):
+        if any(anchor in key for anchor in _CONTENT_ANCHORS[table]):
+            # Start a few lines early so the column headers above the first row are included.
+            return max(0, index - (6 if table != "a20" else 0))
+    return None
+
+
+def tokens(lines: list[Line], region: Region) -> list[Token]:
+    out: list[Token] = []
+    for index in range(region.first_line + 1, region.end_line):
+        line = lines[index]
+        cells = line.cells
+        if line.separated and len(cells) == 2 and not cells[0].text and cells[1].text:
+            cells = cells[1:]  # "\tX": a web page's cell on its own line; the tab is indentation
+        for position, cell in enumerate(cells):
+            kind: TokenKind = "empty" if not cell.text else "num" if looks_numeric(cell.text) else "text"
+            col = (cell.x0 + cell.x1) / 2 if line.aligned else float(position)
+            out.append(Token(kind, cell.text, cell.start, cell.end, index, col, line.page))
+    return out
+
+
+def runs(stream: list[Token]) -> list[Run]:
+    """Group tokens into runs of values; a run never spans two row-lines of a grid."""
+    found: list[Run] = []
+    pending: list[Token] = []  # text since the previous run: its wrapped tail and the next label
+    current: Run | None = None
+    for token in stream:
+        if token.kind == "num":
+            if current is not None and _new_row(current.values, token):
+                found.append(_close(current))
+                current = None
+            if current is None:
+                if found:
+                    found[-1].after = pending
+                current, pending = Run([], before=pending), []
+            current.values.append(token)
+        elif token.kind == "empty":
+            if current is not None:
+                current.values.append(token)
+        else:
+            if current is not None:
+                found.append(_close(current))
+                current = None
+            pending.append(token)
+    if current is not None:
+        found.append(_close(current))
+    if found:
+        found[-1].after = pending
+    return found
+
+
+def _close(run: Run) -> Run:
+    while run.values and run.values[-1].kind == "empty":
+        run.values.pop()
+    return run
+
+
+def _new_row(current: list[Token], token: Token) -> bool:
+    """A number on a new line starts a new row when rows are printed one per line."""
+    last = current[-1]
+    if token.line == last.line:
+        return False
+    same_line_numbers = sum(1 for t in current if t.line == last.line and t.kind == "num")
+    return same_line_numbers >= 2
+
+
+def header_text(stream: list[Token], stop: int) -> list[tuple[str, float, int]]:
+    """Normalised header labels before the first run: (label, column position, line)."""
+    return [(label_key(t.text), t.col, t.line) for t in stream[:stop] if t.kind == "text"]
