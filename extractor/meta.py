@@ -1,0 +1,73 @@
+"""Report metadata from the title: the issuing body and the year covered.
+
+The title is the line (or two) that ends in 政府信息公开工作年度报告; the agency is what
+precedes it once the year is removed, given in simplified characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .layout import Line
+from .normalize import halfwidth, simplified
+
+_TITLE = re.compile(r"政府(?:信息|资讯)公开(?:工作)?(?:年度)?(?:工作)?报告")
+_YEAR = re.compile(r"(\d{4})\s*年")
+_CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
+_CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0"}
+_NOISE = re.compile(r"[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
+_TRAILING = re.compile(r"(?:的|之)$")
+
+
+@dataclass(frozen=True)
+class MetaRead:
+    agency: str | None
+    year: int | None
+    title_start: int | None = None
+    title_end: int | None = None
+
+
+def read_meta(lines: list[Line]) -> MetaRead:
+    texts = [simplified(halfwidth(line.text)).strip() for line in lines[:60]]
+    for index, text in enumerate(texts):
+        match = _TITLE.search(text)
+        if match is None or len(text) > 80:
+            continue
+        title = text[: match.start()]
+        previous = _previous_nonempty(texts, index)
+        if previous is not None and len(_clean(title)) < 2:
+            title = texts[previous] + title
+        year = _year(title) or _year(text[match.end() :])
+        if year is None and previous is not None:
+            year = _year(texts[previous])
+        agency = _clean(title) or None
+        return MetaRead(agency, year, lines[index].start, lines[index].end)
+    return MetaRead(None, _fallback_year(texts))
+
+
+def _previous_nonempty(texts: list[str], index: int) -> int | None:
+    for back in range(index - 1, max(-1, index - 4), -1):
+        if texts[back]:
+            return back
+    return None
+
+
+def _clean(title: str) -> str:
+    return _TRAILING.sub("", _NOISE.sub("", title))
+
+
+def _year(text: str) -> int | None:
+    match = _YEAR.search(text)
+    if match:
+        year = int(match.group(1))
+        return year if 2000 <= year <= 2100 else None
+    match = _CN_YEAR.search(text)
+    if match:
+        return int("".join(_CN_DIGITS[ch] for ch in match.group(1)))
+    return None
+
+
+def _fallback_year(texts: list[str]) -> int | None:
+    years = [_year(text) for text in texts if _year(text)]
+    return max(set(years), key=years.count) if years else None  # type: ignore[arg-type]

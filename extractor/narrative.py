@@ -1,0 +1,102 @@
+"""Numbers the prose states (全年共收到申请N件 and the like), with their offsets.
+
+Patterns are deliberately narrow: a report's prose is full of numbers (hotline calls,
+website posts, training sessions) and a wrong fact would raise a false `narrative.mismatch`.
+Each fact names the table cells it can be compared with; `verify` does the comparing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .layout import Line
+from .normalize import halfwidth, read_number, simplified
+
+_N = r"(?P<n>\d[\d,，]*)"
+_APPLY = r"(?:政府信息公开|信息公开|依申请公开|公开)(?:申请)?"
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "applications_received",
+        re.compile(rf"(?:收到|接收|受理|新收)(?:了)?[^。；，,\d]{{0,12}}?{_APPLY}[^。；，,\d]{{0,6}}?\s*{_N}\s*(?:件|个|份)"),
+    ),
+    ("applications_received", re.compile(rf"(?:未|没有)(?:收到|接收|受理)[^。；\d]{{0,10}}?{_APPLY}(?P<zero>)")),
+    (
+        "applications_handled",
+        re.compile(rf"(?:办理|处理)(?:了)?[^。；，,\d]{{0,10}}?{_APPLY}[^。；，,\d]{{0,4}}?\s*{_N}\s*件"),
+    ),
+    ("applications_closed", re.compile(rf"办结[^。；，,\d]{{0,14}}?\s*{_N}\s*件")),
+    ("applications_pending", re.compile(rf"(?:正在办理|尚未办结|结转下一?年度?(?:继续办理)?|结转至下一?年度?)\s*{_N}\s*件")),
+    ("proactive_items", re.compile(rf"主动公开(?:政府)?信息(?:共|总计|合计)?\s*{_N}\s*条")),
+    ("reconsiderations", re.compile(rf"(?:政府信息公开)?行政复议(?:案件|申请)?(?:共|总计)?\s*{_N}\s*(?:件|起)")),
+    ("lawsuits", re.compile(rf"(?:政府信息公开)?行政诉讼(?:案件)?(?:共|总计)?\s*{_N}\s*(?:件|起)")),
+    ("fees_collected", re.compile(rf"实际收取[^。；\d]{{0,10}}?(?:为|共)?\s*{_N}(?:\.\d+)?\s*元")),
+)
+
+# What each fact may be compared with: any one of these sums must equal it.
+COMPARISONS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "applications_received": (("app.new.total",), ("app.new.total", "app.carried_over.total")),
+    "applications_handled": (
+        ("app.new.total",),
+        ("app.total.total",),
+        ("app.new.total", "app.carried_over.total"),
+    ),
+    "applications_closed": (("app.total.total",),),
+    "applications_pending": (("app.carried_forward.total",),),
+    "reconsiderations": (("rl.reconsideration.total",),),
+    "lawsuits": (("rl.litigation_direct.total", "rl.litigation_after.total"),),
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    value: int | float
+    start: int
+    end: int
+
+
+def read_facts(lines: list[Line]) -> dict[str, Fact]:
+    facts: dict[str, Fact] = {}
+    for line in lines:
+        for cell in line.cells:
+            if len(cell.text) < 6:
+                continue
+            text = _matchable(cell.text)
+            for name, pattern in _PATTERNS:
+                if name in facts:
+                    continue
+                fact = _fact(name, pattern, text, cell.start)
+                if fact is not None:
+                    facts[name] = fact
+    # Zero fees are boilerplate in almost every report and say nothing a table would contradict.
+    if "fees_collected" in facts and facts["fees_collected"].value == 0:
+        del facts["fees_collected"]
+    return facts
+
+
+def _fact(name: str, pattern: re.Pattern[str], text: str, offset: int) -> Fact | None:
+    match = pattern.search(text)
+    if match is None:
+        return None
+    if match.groupdict().get("zero") is not None:
+        return Fact(name, 0, offset + match.start(), offset + match.end())
+    value = read_number(match["n"])
+    if value is None:
+        return None
+    return Fact(name, value, offset + match.start("n"), offset + match.end("n"))
+
+
+def _matchable(text: str) -> str:
+    """Half-width, simplified text of the same length, so match offsets are offsets into the original."""
+    converted = simplified(halfwidth(text))
+    if len(converted) == len(text):
+        return converted
+    return "".join(_one_char(ch) for ch in halfwidth(text))
+
+
+@lru_cache(maxsize=8192)
+def _one_char(ch: str) -> str:
+    converted = simplified(ch)
+    return converted if len(converted) == 1 else ch
