@@ -99,3 +99,8 @@ def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool) -> N
     sys.exit(EXIT_INPUT if failures else EXIT_OK)
 
 
+
+
+from .cli_batch import batch  # noqa: E402  (registered last: cli_batch builds on this module's group)
+
+main.add_command(batch)

@@ -1,0 +1,269 @@
+"""Batch jobs: thousands of reports into one directory, resumable, shardable, mergeable.
+
+    inputs → shard → skip what the journal has → extract (process pool, or async model
+    calls) → journal (fsync) → outputs (batch_outputs) → review-queue hook
+
+A report counts as done only once its journal line is on disk (`journal`), so `kill -9` at
+any point loses at most the reports in flight, and the same command resumes without redoing
+or duplicating anything. The options that shape results are stored in DIR/manifest.json; a
+run that asks for different ones is refused unless `force`. Nothing here prints: progress
+goes through a callback (`cli_batch` renders it).
+
+Inputs: files, directories (searched recursively for INPUT_SUFFIXES) and list files: an
+argument `@FILE`, or a file named *.lst / *.list, holds one path per line (blank lines and
+`#` comments skipped; relative paths are relative to the list file's folder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .batch_outputs import RESULTS, write_outputs
+from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
+from .errors import ConfigError, StoreError
+from .journal import JOURNAL, Journal, encode
+from .pipeline import PARSER_VERSION
+
+INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+LIST_SUFFIXES = (".lst", ".list")
+MANIFEST = "manifest.json"
+
+
+# ---- inputs and shards -----------------------------------------------------------------
+
+
+def collect_inputs(args: Iterable[str], *, exclude: Path | None = None) -> list[str]:
+    """Every input path named by `args`, each once, in a stable order. A path that does not
+    exist is kept: it is recorded as failed, with the reason, like any other bad input."""
+    seen: dict[str, None] = {}
+    skip = exclude.resolve() if exclude else None
+    for arg in args:
+        for path in _expand(arg, skip):
+            seen.setdefault(path, None)
+    return list(seen)
+
+
+def _expand(arg: str, skip: Path | None) -> Iterator[str]:
+    if arg.startswith("@") or (arg.lower().endswith(LIST_SUFFIXES) and os.path.isfile(arg)):
+        yield from _read_list(arg.removeprefix("@") if arg.startswith("@") else arg)
+    elif os.path.isdir(arg):
+        for root, dirs, files in os.walk(arg):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != skip)
+            for name in sorted(files):
+                if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
+                    yield os.path.join(root, name)
+    else:
+        yield arg
+
+
+def _read_list(list_file: str) -> Iterator[str]:
+    try:
+        text = Path(list_file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{list_file}: cannot read this list of inputs ({err}); pass a UTF-8 file, one path a line") from err
+    base = os.path.dirname(list_file)
+    for line in text.splitlines():
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            yield os.path.join(base, entry)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` (1 ≤ K ≤ N) as (K, N)."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise ConfigError(f"--shard {text}: write K/N with 1 ≤ K ≤ N, e.g. --shard 2/8 for the second of eight")
+    return k, n
+
+
+def in_shard(path: str, shard: tuple[int, int]) -> bool:
+    """Deterministic, independent of the other inputs: a file stays in its shard when files are added."""
+    k, n = shard
+    return int.from_bytes(hashlib.sha1(path.encode("utf-8")).digest()[:8], "big") % n == k - 1
+
+
+# ---- the job and its manifest ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What shapes a job's results; a DIR holds the results of one set of these."""
+
+    model: str | None = None
+    prompt: str | None = None  # the model path's prompt (name, version, sha256)
+    shard: tuple[int, int] | None = None
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"parser_version": PARSER_VERSION, "model": self.model, "prompt": self.prompt,
+                "shard": "/".join(map(str, self.shard)) if self.shard else None}
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    path = directory / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise StoreError(f"{path}: unreadable job manifest ({err}); use a new --out DIR") from err
+    return data
+
+
+def open_job(directory: Path, options: JobOptions, *, force: bool) -> None:
+    """Create or check DIR's manifest. With `force`, a different job's journal is set aside."""
+    wanted = options.fingerprint()
+    found = read_manifest(directory)
+    if found is not None and found.get("fingerprint") != wanted:
+        old = found.get("fingerprint", {})
+        changed = ", ".join(f"{k} {old.get(k)!r} → {v!r}" for k, v in wanted.items() if old.get(k) != v)
+        if not force:
+            raise StoreError(
+                f"{directory} holds a batch run with other settings ({changed}); use a new --out DIR, the same "
+                "options, or --force to set the old journal aside and start over"
+            )
+        journal = directory / JOURNAL
+        if journal.exists():
+            n = 1 + sum(1 for _ in directory.glob("journal.superseded-*.jsonl"))
+            journal.replace(directory / f"journal.superseded-{n}.jsonl")
+    if found is None or found.get("fingerprint") != wanted:
+        _write_json(directory / MANIFEST, {"fingerprint": wanted})
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """One run per DIR at a time (the kernel drops the lock when a run dies, even by kill -9)."""
+    with (directory / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            raise StoreError(f"{directory}: another batch is running in this DIR; wait for it or stop it") from err
+        yield
+
+
+# ---- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchSpec:
+    inputs: list[str]
+    out: Path
+    options: JobOptions = JobOptions()
+    workers: int | None = None  # offline: processes (default: all cores)
+    extract_one: ExtractOne | None = None  # the model path; None = offline parser
+    concurrency: int = 8
+    rate: float | None = None  # requests per minute
+    budget: int | None = None  # tokens in + out, over the whole job
+    retry_failed: bool = False
+    force: bool = False
+    price_in: float | None = None
+    price_out: float | None = None
+
+
+@dataclass
+class BatchResult:
+    summary: dict[str, Any]
+    progress: Progress
+    pending: int  # inputs not finished (budget reached, or unfinished)
+    unfinished: list[tuple[str, str]]  # (path, error) of calls that failed for a reason other than the input
+    budget_reached: bool = False
+
+
+def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResult:
+    """Run (or resume) a batch and write its outputs. Raises StoreError/ConfigError for DIR/options."""
+    out = spec.out
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = collect_inputs(spec.inputs, exclude=out)
+    if spec.options.shard:
+        inputs = [p for p in inputs if in_shard(p, spec.options.shard)]
+    with _locked(out):
+        open_job(out, spec.options, force=spec.force)
+        with Journal(out) as journal:
+            pending = [p for p in inputs if not journal.done(p)
+                       or (spec.retry_failed and journal.status(p) == "failed")]
+            state = Progress(total=len(inputs), resumed=len(inputs) - len(pending))
+            tracker = Tracker(journal, state, progress)
+            budget_reached = False
+            if spec.extract_one is None:
+                run_pool(pending, tracker, spec.workers or os.cpu_count() or 1)
+            else:
+                budget_reached = asyncio.run(run_async(pending, spec.extract_one, tracker, concurrency=spec.concurrency,
+                                                       rate=spec.rate, budget=spec.budget))
+            left = len(pending) - state.done
+            run = {"wall_s": round(state.elapsed, 3), "processed": state.done, "resumed": state.resumed,
+                   "pending": left, "price_in": spec.price_in, "price_out": spec.price_out,
+                   "budget_reached": budget_reached}
+            summary = write_outputs(out, journal, inputs, run)
+    fill_review_queue(out, out / RESULTS)
+    return BatchResult(summary, state, left, tracker.unfinished, budget_reached)
+
+
+def fill_review_queue(directory: Path, results: Path) -> None:
+    """HOOK (pending): fill DIR/review.db and write DIR/review.html from `results` (results.jsonl).
+
+    This is the one place where a batch hands its reports to the review queue. It is called
+    after every run and after every merge, once results.jsonl is final. The queue itself
+    is `extractor/review.py` (written in parallel; not in this branch yet): wire it here.
+    Until then a batch writes no review.db / review.html.
+    """
+    del directory, results
+
+
+def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
+    """Combine the journals of shard DIRs (of one job) into `dest` and write its outputs."""
+    fingerprints = []
+    for src in sources:
+        manifest = read_manifest(src)
+        if manifest is None or not (src / JOURNAL).exists():
+            raise StoreError(f"{src}: not a batch directory (no manifest.json / journal.jsonl); pass batch --out DIRs")
+        fingerprints.append({**manifest["fingerprint"], "shard": None})
+    if any(fp != fingerprints[0] for fp in fingerprints):
+        raise StoreError("these DIRs were run with different settings (model, prompt or parser); "
+                         "merge the shards of one job")
+    if any(dest.resolve() == src.resolve() for src in sources):
+        raise StoreError(f"{dest}: merge into a new DIR, not into one of the shards")
+    dest.mkdir(parents=True, exist_ok=True)
+    options = JobOptions(model=fingerprints[0]["model"], prompt=fingerprints[0]["prompt"])
+    with _locked(dest):
+        open_job(dest, options, force=False)
+        with Journal(dest) as merged:
+            for src in sources:
+                _merge_one(src, merged)
+            run = {"merged_from": [str(s) for s in sources]}
+            summary = write_outputs(dest, merged, list(merged.index), run)
+    fill_review_queue(dest, dest / RESULTS)
+    return summary
+
+
+def _merge_one(src: Path, merged: Journal) -> None:
+    with Journal(src, readonly=True) as journal:
+        lines = []
+        for header, report_json in journal.read(list(journal.index)):
+            path = header["path"]
+            if merged.done(path):
+                ((_, existing),) = merged.read([path])
+                if existing != report_json:
+                    raise StoreError(f"{path} was processed in {src} and in another DIR with different results; "
+                                     "merge the shards of one job only")
+                continue
+            lines.append(encode(header, report_json))
+        merged.commit(lines)

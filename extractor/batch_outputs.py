@@ -1,0 +1,170 @@
+"""What a batch leaves in DIR: results.jsonl, cells.csv, cells.parquet, summary.json.
+
+Every output is rebuilt from the journal at the end of a run (and by `merge`), in input
+path order, so a run that was killed and resumed, a run split into shards and merged, and
+an uninterrupted run all end with the same bytes. Files are written to a temporary name and
+renamed, so a reader never sees half of one.
+
+The journal header of each report (`journal_line`) carries what these outputs need besides
+the report itself (status, rules, tokens, the report's cells.csv rows), computed where the
+report was made, so the end-of-batch pass never parses the reports again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .journal import Journal, encode
+from .pipeline import PARSER_VERSION
+from .schema import Extraction, Meta, Report, Source
+
+CSV_COLUMNS = ("report", "agency", "year", "template", "key", "value", "by", "start", "end", "status")
+RESULTS, CELLS_CSV, CELLS_PARQUET, SUMMARY = "results.jsonl", "cells.csv", "cells.parquet", "summary.json"
+
+
+def failed_report(path: str, reason: str, sha256: str = "") -> Report:
+    """The output-contract line of an input that could not be read: status failed, the reason."""
+    return Report(
+        source=Source(path=path, sha256=sha256, chars=0),
+        meta=Meta(agency=None, year=None, template=None),
+        cells={}, narrative={}, provenance={}, checks=[], review=[], status="failed",
+        extraction=Extraction(parser_version=PARSER_VERSION, error=reason),
+    )
+
+
+def tokens(report: Report) -> tuple[int, int]:
+    """Tokens in and out of the model calls behind a report (either naming of the usage keys)."""
+    usage = (report.extraction.usage if report.extraction else None) or {}
+    got_in = usage.get("input_tokens", usage.get("prompt_tokens", 0))
+    got_out = usage.get("output_tokens", usage.get("completion_tokens", 0))
+    return got_in, got_out
+
+
+def _csv_rows(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    meta = report.meta
+    values = [*report.cells.items(), *((f"narrative.{k}", v) for k, v in report.narrative.items())]
+    for key, value in values:
+        span = report.provenance.get(key)
+        writer.writerow([
+            report.source.path, meta.agency or "", meta.year or "", meta.template or "", key, value,
+            span.by if span else "", span.start if span else "", span.end if span else "", report.status,
+        ])
+    return buffer.getvalue()
+
+
+def journal_line(path: str, report: Report) -> str:
+    """The journal record of one finished input."""
+    tokens_in, tokens_out = tokens(report)
+    header: dict[str, Any] = {
+        "path": path,
+        "status": report.status,
+        "sha256": report.source.sha256,
+        "agency": report.meta.agency,
+        "year": report.meta.year,
+        "rules": dict(Counter(item.rule for item in report.review)),
+        "tokens": [tokens_in, tokens_out],
+        "csv": _csv_rows(report),
+    }
+    if report.extraction and report.extraction.error and report.status == "failed":
+        header["error"] = report.extraction.error
+    return encode(header, report.model_dump_json())
+
+
+def _atomic(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: dict[str, Any]) -> dict[str, Any]:
+    """Write every output for the finished `paths` (sorted here); return the summary."""
+    done = sorted(p for p in set(paths) if journal.done(p))
+    summary = _Summary()
+    results_tmp, csv_tmp = _atomic(directory / RESULTS), _atomic(directory / CELLS_CSV)
+    with results_tmp.open("w", encoding="utf-8") as results, csv_tmp.open("w", encoding="utf-8", newline="") as cells:
+        cells.write(",".join(CSV_COLUMNS) + "\n")
+        for header, report_json in journal.read(done):
+            results.write(report_json + "\n")
+            cells.write(header["csv"])
+            summary.add(header)
+    _replace(results_tmp, directory / RESULTS)
+    _replace(csv_tmp, directory / CELLS_CSV)
+    if write_parquet(directory / CELLS_CSV, directory / CELLS_PARQUET):
+        run = {**run, "parquet": True}
+    data = summary.as_dict(run)
+    summary_tmp = _atomic(directory / SUMMARY)
+    summary_tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _replace(summary_tmp, directory / SUMMARY)
+    return data
+
+
+def write_parquet(csv_path: Path, parquet_path: Path) -> bool:
+    """cells.parquet from cells.csv when pyarrow is installed (extra `parquet`); False when it is not."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    types = {"report": pa.string(), "agency": pa.string(), "year": pa.int32(), "template": pa.string(),
+             "key": pa.string(), "value": pa.float64(), "by": pa.string(), "start": pa.int64(), "end": pa.int64(),
+             "status": pa.string()}
+    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
+    table = pacsv.read_csv(csv_path, convert_options=convert)
+    tmp = _atomic(parquet_path)
+    pq.write_table(table, tmp)
+    _replace(tmp, parquet_path)
+    return True
+
+
+class _Summary:
+    """Counts over the journal headers of the finished reports."""
+
+    def __init__(self) -> None:
+        self.status: Counter[str] = Counter()
+        self.rules: Counter[str] = Counter()
+        self.agencies: Counter[str] = Counter()
+        self.years: Counter[str] = Counter()
+        self.tokens = [0, 0]
+        self.failed: list[dict[str, str]] = []
+
+    def add(self, header: dict[str, Any]) -> None:
+        self.status[header["status"]] += 1
+        self.rules.update(header["rules"])
+        if header["status"] != "failed":
+            self.agencies[header["agency"] or "(unknown)"] += 1
+            self.years[str(header["year"] or "(unknown)")] += 1
+        self.tokens[0] += header["tokens"][0]
+        self.tokens[1] += header["tokens"][1]
+        if "error" in header:
+            self.failed.append({"path": header["path"], "reason": header["error"]})
+
+    def as_dict(self, run: dict[str, Any]) -> dict[str, Any]:
+        price_in, price_out = run.get("price_in"), run.get("price_out")
+        cost = None
+        if price_in is not None or price_out is not None:
+            cost = round(self.tokens[0] / 1e6 * (price_in or 0) + self.tokens[1] / 1e6 * (price_out or 0), 6)
+        return {
+            "reports": sum(self.status.values()),
+            "by_status": {s: self.status[s] for s in ("accepted", "needs_review", "failed")},
+            "by_rule": dict(sorted(self.rules.items())),
+            "by_agency": dict(sorted(self.agencies.items())),
+            "by_year": dict(sorted(self.years.items())),
+            "tokens": {"input": self.tokens[0], "output": self.tokens[1]},
+            "estimated_cost": cost,
+            "failed": self.failed,
+            "run": run,
+        }

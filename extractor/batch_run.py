@@ -1,0 +1,236 @@
+"""Scheduling of a batch: the offline process pool and the asynchronous model path.
+
+Both end in `Tracker.commit`, which writes finished reports to the journal (one fsync per
+group) before they count. Offline, chunks of paths go to a process pool with a bounded
+number in flight, so memory does not grow with the number of inputs. With a model, an
+injected `extract_one(path) -> Report` coroutine runs under an `asyncio.Semaphore`
+(concurrency) and an `aiolimiter.AsyncLimiter` (requests per minute, no bursts); journal
+writes run in a thread so the event loop keeps the model calls going while they fsync.
+
+What counts as failed: an `ExtractorError` (bad input, model failed for good) is a property
+of the input: the report is journaled as failed and `--retry-failed` redoes it. Any other
+exception (a network drop, a bug) is not the input's fault: the input stays pending, is
+listed as unfinished, and the next run of the same command tries it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from aiolimiter import AsyncLimiter
+
+from .batch_outputs import failed_report, journal_line
+from .errors import ExtractorError
+from .journal import Journal
+from .pipeline import extract_file
+from .schema import Report
+
+ExtractOne = Callable[[str], Awaitable[Report]]
+Outcome = tuple[str, str | None, str | None]  # path, journal line or None, unfinished reason or None
+
+
+@dataclass
+class Progress:
+    """A snapshot for the progress display; `done` counts the reports committed by this run."""
+
+    total: int
+    resumed: int = 0
+    done: int = 0
+    accepted: int = 0
+    needs_review: int = 0
+    failed: int = 0
+    unfinished: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        """Reports per second in this run."""
+        elapsed = self.elapsed
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def left(self) -> int:
+        return self.total - self.resumed - self.done - self.unfinished
+
+    @property
+    def eta(self) -> float | None:
+        return self.left / self.rate if self.rate > 0 else None
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Tracker:
+    """Commits finished reports to the journal and keeps the progress counts."""
+
+    def __init__(self, journal: Journal, progress: Progress, callback: ProgressFn | None) -> None:
+        self.journal, self.progress, self.callback = journal, progress, callback
+        self.unfinished: list[tuple[str, str]] = []
+        self.tokens_before = sum(sum(slot.header["tokens"]) for slot in journal.index.values())
+
+    @property
+    def tokens_used(self) -> int:
+        return self.tokens_before + self.progress.tokens_in + self.progress.tokens_out
+
+    def commit(self, outcomes: Iterable[Outcome]) -> None:
+        progress = self.progress
+        lines = []
+        for path, line, reason in outcomes:
+            if line is not None:
+                lines.append(line)
+            elif reason is not None:
+                self.unfinished.append((path, reason))
+                progress.unfinished += 1
+        for header in self.journal.commit(lines) if lines else ():
+            progress.done += 1
+            status = header["status"]
+            setattr(progress, status, getattr(progress, status) + 1)
+            progress.tokens_in += header["tokens"][0]
+            progress.tokens_out += header["tokens"][1]
+        if self.callback:
+            self.callback(progress)
+
+
+# ---- offline: a process pool ---------------------------------------------------------------
+
+
+def extract_chunk(paths: Sequence[str]) -> list[Outcome]:
+    """Worker: the offline path for each input, as journal lines."""
+    outcomes: list[Outcome] = []
+    for path in paths:
+        try:
+            report = extract_file(path)
+        except ExtractorError as err:
+            report = failed_report(path, str(err))
+        except Exception as err:  # a bug must not take the other reports of the chunk with it
+            outcomes.append((path, None, f"internal error {type(err).__name__}: {err}"))
+            continue
+        outcomes.append((path, journal_line(path, report), None))
+    return outcomes
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: a worker whose batch was killed (-9) exits instead of lingering."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
+    if not pending:
+        return
+    if workers <= 1:
+        for start in range(0, len(pending), 8):
+            tracker.commit(extract_chunk(pending[start : start + 8]))
+        return
+    # Small chunks keep the progress live and the loss on a kill small; several per worker
+    # in flight keep the workers busy while the parent fsyncs.
+    size = max(1, min(16, len(pending) // (workers * 8)))
+    chunks = iter([pending[i : i + size] for i in range(0, len(pending), size)])
+    with ProcessPoolExecutor(workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+        inflight: dict[Future[list[Outcome]], Sequence[str]] = {}
+        while True:
+            while len(inflight) < workers * 3 and (chunk := next(chunks, None)) is not None:
+                inflight[pool.submit(extract_chunk, chunk)] = chunk
+            if not inflight:
+                return
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk = inflight.pop(future)
+                try:
+                    outcomes = future.result()
+                except Exception as err:  # a worker died: its inputs stay pending
+                    outcomes = [(path, None, f"worker failed: {type(err).__name__}: {err}") for path in chunk]
+                tracker.commit(outcomes)
+
+
+# ---- with a model: asyncio, bounded concurrency, client-side rate limit ----------------------
+
+
+async def run_async(
+    pending: Sequence[str],
+    extract_one: ExtractOne,
+    tracker: Tracker,
+    *,
+    concurrency: int,
+    rate: float | None,
+    budget: int | None,
+) -> bool:
+    """Run `extract_one` over `pending`; True when the token budget stopped it early.
+
+    The budget is checked before each call starts, so calls already in flight can go past it
+    by at most `concurrency` calls' worth of tokens.
+    """
+    slots = asyncio.Semaphore(concurrency)
+    # One request per 60/rate seconds, no initial burst: the rate holds over any window.
+    limiter = AsyncLimiter(1, 60.0 / rate) if rate else None
+    finished: asyncio.Queue[Outcome | None] = asyncio.Queue()
+    committer = asyncio.create_task(_commit_loop(finished, tracker))
+    tasks: set[asyncio.Task[None]] = set()
+    stopped = False
+    for path in pending:
+        await slots.acquire()
+        if committer.done():  # the journal cannot be written (e.g. disk full): stop starting calls
+            slots.release()
+            break
+        if budget is not None and tracker.tokens_used >= budget:
+            slots.release()
+            stopped = True
+            break
+        task = asyncio.create_task(_one(path, extract_one, slots, limiter, finished))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    await finished.put(None)
+    await committer
+    return stopped
+
+
+async def _one(
+    path: str, extract_one: ExtractOne, slots: asyncio.Semaphore, limiter: AsyncLimiter | None,
+    finished: asyncio.Queue[Outcome | None],
+) -> None:
+    try:
+        if limiter is not None:
+            await limiter.acquire()
+        try:
+            report = await extract_one(path)
+        except ExtractorError as err:
+            report = failed_report(path, str(err))
+        except Exception as err:
+            await finished.put((path, None, f"{type(err).__name__}: {err}"))
+            return
+    finally:
+        slots.release()
+    # Serialising the report (~1 ms) happens here rather than in the commit thread: it needs
+    # the GIL either way, and here it cannot reorder with the journal's view of the path.
+    await finished.put((path, journal_line(path, report), None))
+
+
+async def _commit_loop(finished: asyncio.Queue[Outcome | None], tracker: Tracker) -> None:
+    """The single journal writer: commits whatever has finished, one fsync per group."""
+    done = False
+    while not done:
+        group = [await finished.get()]
+        while not finished.empty():
+            group.append(finished.get_nowait())
+        done = group[-1] is None
+        outcomes = [item for item in group if item is not None]
+        if outcomes:
+            await asyncio.to_thread(tracker.commit, outcomes)

@@ -1,0 +1,139 @@
+"""The batch journal: an append-only, fsynced JSONL file in which a report counts as done.
+
+Why JSONL and not SQLite (WAL): the journal has one writer (the batch's parent process) and
+is only ever appended to, read once at start-up and read once at the end in input order. A
+line that `kill -9` or a full disk cut short is recognised on open (no newline, or not JSON)
+and cut off, so every line that survives is a whole, committed record. The file needs no
+library to read (`jq`, `grep`, pandas) and shards merge by reading their records. A report
+counts as done only after the line holding it has been written and `fsync`ed; lines are
+written in groups so that one `fsync` covers several reports.
+
+Each line is one JSON object: a small header (path, status, and what the summary and
+cells.csv need) whose LAST key is "report", holding the report as the output contract. A
+report is ~50 KB of JSON; the header can be read without parsing it (see `split`), which
+keeps the end-of-batch pass over ten thousand reports cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+
+JOURNAL = "journal.jsonl"
+_REPORT_KEY = ',"report":'
+
+
+def encode(header: dict[str, Any], report_json: str) -> str:
+    """One journal line: the header's keys, then "report" (already JSON) last."""
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
+    return f"{head[:-1]}{_REPORT_KEY}{report_json}}}\n"
+
+
+def split(line: str) -> tuple[dict[str, Any], str]:
+    """Header (parsed) and report (raw JSON text) of a journal line.
+
+    Inside a JSON string every quote is escaped, so the first `,"report":` is the header's
+    last key: the header before it is the only part that has to be parsed.
+    """
+    cut = line.index(_REPORT_KEY)
+    header: dict[str, Any] = json.loads(line[:cut] + "}")
+    return header, line[cut + len(_REPORT_KEY) : line.rstrip("\n").rindex("}")]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a path's latest record lies in the file, and what it says."""
+
+    offset: int
+    length: int
+    header: dict[str, Any]
+
+
+class Journal:
+    """The records of one batch directory, indexed by input path (the latest record wins)."""
+
+    def __init__(self, directory: Path, *, readonly: bool = False) -> None:
+        self.path = directory / JOURNAL
+        self.index: dict[str, Slot] = {}
+        self.records = 0  # lines, counting superseded ones (e.g. retried failures)
+        self.readonly = readonly
+        self._file = self._open()
+
+    def _open(self) -> Any:
+        try:
+            handle = self.path.open("rb" if self.readonly else "a+b")
+        except OSError as err:
+            raise StoreError(f"{self.path}: cannot open the batch journal ({err.strerror}); check DIR") from err
+        handle.seek(0)
+        good = 0
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break  # cut short by a crash: never committed
+            try:
+                header, _ = split(raw.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                break
+            self.index[header["path"]] = Slot(good, len(raw), header)
+            self.records += 1
+            good += len(raw)
+        if not self.readonly:
+            handle.truncate(good)
+            handle.seek(good)
+        return handle
+
+    def done(self, path: str) -> bool:
+        return path in self.index
+
+    def status(self, path: str) -> str | None:
+        slot = self.index.get(path)
+        return None if slot is None else str(slot.header["status"])
+
+    def commit(self, lines: Iterable[str]) -> list[dict[str, Any]]:
+        """Write and fsync `lines`; return their headers once they are on disk."""
+        start = self._file.tell()
+        chunks = [line.encode("utf-8") for line in lines]
+        try:
+            self._file.write(b"".join(chunks))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError as err:
+            # Whatever part reached the disk is a torn tail, cut off on the next open.
+            with contextlib.suppress(OSError):
+                self._file.truncate(start)
+            raise StoreError(
+                f"{self.path}: cannot write the journal ({err.strerror}); free some space and run the same "
+                "command again: it resumes where it stopped"
+            ) from err
+        headers = []
+        offset = start
+        for chunk in chunks:
+            header, _ = split(chunk.decode("utf-8"))
+            self.index[header["path"]] = Slot(offset, len(chunk), header)
+            self.records += 1
+            offset += len(chunk)
+            headers.append(header)
+        return headers
+
+    def read(self, paths: Iterable[str]) -> Iterator[tuple[dict[str, Any], str]]:
+        """Header and raw report of each path's latest record, in the order given."""
+        with self.path.open("rb") as handle:
+            for path in paths:
+                slot = self.index[path]
+                handle.seek(slot.offset)
+                yield split(handle.read(slot.length).decode("utf-8"))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
