@@ -69,7 +69,9 @@ def _read_list(list_file: str) -> Iterator[str]:
     try:
         text = Path(list_file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{list_file}: cannot read this list of inputs ({err}); pass a UTF-8 file, one path a line") from err
+        raise ConfigError(
+            f"{list_file}: cannot read this list of inputs ({err}); pass a UTF-8 file, one path a line"
+        ) from err
     base = os.path.dirname(list_file)
     for line in text.splitlines():
         entry = line.strip()
@@ -168,7 +170,7 @@ class BatchSpec:
     inputs: list[str]
     out: Path
     options: JobOptions = JobOptions()
-    workers: int | None = None  # offline: processes (default: all cores)
+    workers: int | None = None  # parser processes (default: all cores)
     extract_one: ExtractOne | None = None  # the model path; None = offline parser
     concurrency: int = 8
     rate: float | None = None  # requests per minute
@@ -206,8 +208,9 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
             if spec.extract_one is None:
                 run_pool(pending, tracker, spec.workers or os.cpu_count() or 1)
             else:
-                budget_reached = asyncio.run(run_async(pending, spec.extract_one, tracker, concurrency=spec.concurrency,
-                                                       rate=spec.rate, budget=spec.budget))
+                budget_reached = asyncio.run(run_async(
+                    pending, spec.extract_one, tracker, concurrency=spec.concurrency, rate=spec.rate,
+                    budget=spec.budget, workers=spec.workers or os.cpu_count() or 1))
             left = len(pending) - state.done
             run = {"wall_s": round(state.elapsed, 3), "processed": state.done, "resumed": state.resumed,
                    "pending": left, "price_in": spec.price_in, "price_out": spec.price_out,

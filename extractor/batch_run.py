@@ -16,12 +16,14 @@ listed as unfinished, and the next run of the same command tries it again.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 
@@ -33,6 +35,8 @@ from .schema import Report
 
 ExtractOne = Callable[[str], Awaitable[Report]]
 Outcome = tuple[str, str | None, str | None]  # path, journal line or None, unfinished reason or None
+T = TypeVar("T")
+_POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("batch_parser_pool", default=None)
 
 
 @dataclass
@@ -121,7 +125,7 @@ def extract_chunk(paths: Sequence[str]) -> list[Outcome]:
     return outcomes
 
 
-def _exit_with_parent(parent: int) -> None:
+def exit_with_parent(parent: int) -> None:
     """Worker initializer: a worker whose batch was killed (-9) exits instead of lingering."""
 
     def watch() -> None:
@@ -143,7 +147,7 @@ def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
     # in flight keep the workers busy while the parent fsyncs.
     size = max(1, min(16, len(pending) // (workers * 8)))
     chunks = iter([pending[i : i + size] for i in range(0, len(pending), size)])
-    with ProcessPoolExecutor(workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
         inflight: dict[Future[list[Outcome]], Sequence[str]] = {}
         while True:
             while len(inflight) < workers * 3 and (chunk := next(chunks, None)) is not None:
@@ -171,12 +175,31 @@ async def run_async(
     concurrency: int,
     rate: float | None,
     budget: int | None,
+    workers: int = 1,
 ) -> bool:
     """Run `extract_one` over `pending`; True when the token budget stopped it early.
 
     The budget is checked before each call starts, so calls already in flight can go past it
-    by at most `concurrency` calls' worth of tokens.
+    by at most `concurrency` calls' worth of tokens. `extract_one` runs its CPU-bound parts
+    (the parser) through `off_loop`, in `workers` processes, so they never stall the calls.
     """
+    with ProcessPoolExecutor(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+        token = _POOL.set(pool)
+        try:
+            return await _schedule(pending, extract_one, tracker, concurrency, rate, budget)
+        finally:
+            _POOL.reset(token)
+
+
+async def off_loop(fn: Callable[..., T], *args: Any) -> T:
+    """Run a picklable `fn(*args)` in the batch's parser processes (a thread outside a batch)."""
+    return await asyncio.get_running_loop().run_in_executor(_POOL.get(), fn, *args)
+
+
+async def _schedule(
+    pending: Sequence[str], extract_one: ExtractOne, tracker: Tracker, concurrency: int, rate: float | None,
+    budget: int | None,
+) -> bool:
     slots = asyncio.Semaphore(concurrency)
     # One request per 60/rate seconds, no initial burst: the rate holds over any window.
     limiter = AsyncLimiter(1, 60.0 / rate) if rate else None

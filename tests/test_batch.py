@@ -1,0 +1,185 @@
+"""Batch jobs offline: inputs, counts of a mixed batch, outputs, shards and merge, manifest, retries."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+import synth
+from click.testing import CliRunner
+from conftest import SEEDS, gold_for
+
+from extractor.batch import BatchSpec, JobOptions, collect_inputs, in_shard, merge, parse_shard, run_batch
+from extractor.cli import main
+from extractor.errors import ConfigError, StoreError
+from extractor.journal import JOURNAL, Journal
+
+pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project")
+
+
+def make_variants(folder: Path, n: int, seed: int = 7) -> list[Path]:
+    """`n` synthetic reports in every layout (tests/synth.py), plus the real seeds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    paths = []
+    for i in range(n):
+        layout = synth.LAYOUTS[i % len(synth.LAYOUTS)]
+        path = folder / f"synth_{i:04d}.{'html' if layout == 'html' else 'txt'}"
+        path.write_text(synth.render(synth.random_report(rng), layout, rng), encoding="utf-8")
+        paths.append(path)
+    for seed_path in SEEDS:
+        target = folder / seed_path.name
+        target.write_bytes(seed_path.read_bytes())
+        paths.append(target)
+    return paths
+
+
+def mixed_inputs(folder: Path) -> list[str]:
+    """The five seeds (004 is narrative-only), an empty file, a binary one and a missing one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    return [*(str(s) for s in SEEDS), str(folder / "empty.txt"), str(folder / "binary.txt"), str(folder / "gone.txt")]
+
+
+def results(out: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_mixed_batch_counts(tmp_path: Path) -> None:
+    result = run_batch(BatchSpec(inputs=mixed_inputs(tmp_path / "in"), out=tmp_path / "out", workers=2))
+    summary = result.summary
+    expected = [gold_for(s)["expected_status"] for s in SEEDS]
+    assert summary["by_status"] == {
+        "accepted": expected.count("accepted"), "needs_review": expected.count("needs_review"), "failed": 3,
+    }
+    assert summary["reports"] == 8 and result.pending == 0 and not result.unfinished
+    reasons = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
+    assert set(reasons) == {"empty.txt", "binary.txt", "gone.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"] and "no such file" in reasons["gone.txt"]
+    lines = results(tmp_path / "out")
+    assert [r["source"]["path"] for r in lines] == sorted(r["source"]["path"] for r in lines)
+    by_name = {Path(r["source"]["path"]).name: r for r in lines}
+    for seed in SEEDS:
+        assert by_name[seed.name]["cells"] == gold_for(seed)["cells"]
+        assert by_name[seed.name]["status"] == gold_for(seed)["expected_status"]
+    assert by_name["gone.txt"]["status"] == "failed" and by_name["gone.txt"]["extraction"]["error"]
+    assert sum(summary["by_year"].values()) == sum(summary["by_agency"].values()) == 5
+    narrative_only = by_name[SEEDS[4].name]
+    assert narrative_only["cells"] == {} and summary["by_rule"]["table.missing"] >= 3
+
+
+def test_cells_csv_and_parquet(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_batch(BatchSpec(inputs=[str(s) for s in SEEDS], out=out, workers=1))
+    with (out / "cells.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["report", "agency", "year", "template", "key", "value", "by", "start", "end", "status"]
+    expected = sum(len(r["cells"]) + len(r["narrative"]) for r in results(out))
+    assert len(rows) == expected
+    first = results(out)[0]
+    row = next(r for r in rows if r["report"] == first["source"]["path"] and r["key"] in first["cells"])
+    span = first["provenance"][row["key"]]
+    assert float(row["value"]) == first["cells"][row["key"]]
+    assert (int(row["start"]), int(row["end"]), row["by"]) == (span["start"], span["end"], span["by"])
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(out / "cells.parquet")
+    assert table.num_rows == expected and table.column_names[:2] == ["report", "agency"]
+
+
+def test_inputs_directories_lists_and_out_dir_excluded(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/x.txt", "a/b/y.html", "a/b/z.md", "a/b/skip.json", "a/.hidden.txt"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "a" / "out").mkdir()
+    (tmp_path / "a" / "out" / "review.html").write_text("x", encoding="utf-8")
+    (tmp_path / "list.lst").write_text("# reports\na/x.txt\n\nother.txt\n", encoding="utf-8")
+    found = collect_inputs([str(tmp_path / "a"), f"@{tmp_path / 'list.lst'}", str(tmp_path / "missing.txt")],
+                           exclude=tmp_path / "a" / "out")
+    assert found == [str(tmp_path / p) for p in ("a/x.txt", "a/b/y.html", "a/b/z.md", "other.txt", "missing.txt")]
+    assert collect_inputs([str(tmp_path / "list.lst")]) == [str(tmp_path / "a/x.txt"), str(tmp_path / "other.txt")]
+    with pytest.raises(ConfigError):
+        collect_inputs(["@" + str(tmp_path / "nolist.txt")])
+
+
+def test_shards_partition_the_inputs() -> None:
+    paths = [f"reports/{i}.txt" for i in range(1000)]
+    shares = [[p for p in paths if in_shard(p, (k, 4))] for k in range(1, 5)]
+    assert sorted(sum(shares, [])) == sorted(paths)
+    assert all(150 < len(share) < 350 for share in shares)
+    assert parse_shard("2/8") == (2, 8)
+    for bad in ("0/4", "5/4", "x", "1/0"):
+        with pytest.raises(ConfigError):
+            parse_shard(bad)
+
+
+def test_shards_merged_equal_the_unsharded_run(tmp_path: Path) -> None:
+    inputs = [str(p) for p in make_variants(tmp_path / "in", 40)] + mixed_inputs(tmp_path / "bad")[5:]
+    whole = run_batch(BatchSpec(inputs=inputs, out=tmp_path / "whole", workers=1)).summary
+    shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
+    for k, out in enumerate(shards, 1):
+        run_batch(BatchSpec(inputs=inputs, out=out, workers=1, options=JobOptions(shard=(k, 3))))
+    assert all((out / "results.jsonl").stat().st_size for out in shards)
+    merged = merge(shards, tmp_path / "merged")
+    for name in ("results.jsonl", "cells.csv"):
+        assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    assert {k: v for k, v in merged.items() if k != "run"} == {k: v for k, v in whole.items() if k != "run"}
+    assert merge(shards, tmp_path / "merged")["reports"] == whole["reports"]  # merging again adds nothing
+    with pytest.raises(StoreError, match="new DIR"):
+        merge(shards, shards[0])
+
+
+def test_other_settings_on_an_existing_dir_are_refused_unless_forced(tmp_path: Path) -> None:
+    inputs, out = [str(SEEDS[0])], tmp_path / "out"
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    with pytest.raises(StoreError, match="other settings.*shard"):
+        run_batch(BatchSpec(inputs=inputs, out=out, workers=1, options=JobOptions(shard=(1, 2))))
+    cli = CliRunner().invoke(main, ["batch", *inputs, "--out", str(out), "--shard", "1/1", "-q"])
+    assert cli.exit_code == 2 and "--force" in cli.output
+    forced = run_batch(BatchSpec(inputs=inputs, out=out, workers=1, options=JobOptions(shard=(1, 1)), force=True))
+    assert (out / "journal.superseded-1.jsonl").exists() and forced.progress.done == 1
+
+
+def test_resume_skips_finished_and_retry_failed_redoes_failed(tmp_path: Path) -> None:
+    bad = tmp_path / "late.txt"
+    bad.write_bytes(b"")
+    inputs, out = [str(SEEDS[0]), str(bad)], tmp_path / "out"
+    assert run_batch(BatchSpec(inputs=inputs, out=out, workers=1)).summary["by_status"]["failed"] == 1
+    bad.write_bytes(SEEDS[1].read_bytes())
+    again = run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    assert again.progress.done == 0 and again.progress.resumed == 2 and again.summary["by_status"]["failed"] == 1
+    retried = run_batch(BatchSpec(inputs=inputs, out=out, workers=1, retry_failed=True))
+    assert retried.progress.done == 1 and retried.summary["by_status"]["failed"] == 0
+    assert len(results(out)) == 2
+    with Journal(out, readonly=True) as journal:
+        assert journal.records == 3  # the failed record stays in the journal, superseded
+
+
+def test_a_torn_journal_line_is_cut_off_and_redone(tmp_path: Path) -> None:
+    inputs, out = [str(s) for s in SEEDS[:3]], tmp_path / "out"
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    reference = (out / "results.jsonl").read_bytes()
+    journal = out / JOURNAL
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"".join(lines[:2]) + lines[2][: len(lines[2]) // 2])  # a crash mid-write
+    resumed = run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    assert resumed.progress.done == 1 and resumed.progress.resumed == 2
+    assert (out / "results.jsonl").read_bytes() == reference
+    assert len(journal.read_bytes().splitlines()) == 3
+
+
+def test_cli_batch_progress_and_summary(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "out"
+    done = runner.invoke(main, ["batch", *mixed_inputs(tmp_path / "in"), "--out", str(out), "--workers", "1",
+                                "--price-in", "2", "--price-out", "8"])
+    assert done.exit_code == 0, done.output
+    assert "8/8 done" in done.output and "3 failed" in done.output and "failed: " in done.output
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["estimated_cost"] == 0
+    quiet = runner.invoke(main, ["batch", str(SEEDS[0]), "--out", str(out / "q"), "-q"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    model = runner.invoke(main, ["batch", str(SEEDS[0]), "--out", str(out / "m"), "--model", "x", "-q"])
+    assert model.exit_code == 2 and "--model" in model.output
