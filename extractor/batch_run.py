@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 
-from .batch_outputs import failed_report, journal_line
+from .batch_outputs import failed_report, journal_line, tokens
 from .errors import ExtractorError
 from .journal import Journal
 from .pipeline import extract_file
@@ -82,11 +82,12 @@ class Tracker:
     def __init__(self, journal: Journal, progress: Progress, callback: ProgressFn | None) -> None:
         self.journal, self.progress, self.callback = journal, progress, callback
         self.unfinished: list[tuple[str, str]] = []
-        self.tokens_before = sum(sum(slot.header["tokens"]) for slot in journal.index.values())
+        # Tokens of the whole job, counted when a call returns (not when it is committed), so
+        # the budget check before the next call sees every call that has finished.
+        self.tokens_used = sum(sum(slot.header["tokens"]) for slot in journal.index.values())
 
-    @property
-    def tokens_used(self) -> int:
-        return self.tokens_before + self.progress.tokens_in + self.progress.tokens_out
+    def charge(self, report: Report) -> None:
+        self.tokens_used += sum(tokens(report))
 
     def commit(self, outcomes: Iterable[Outcome]) -> None:
         progress = self.progress
@@ -216,7 +217,7 @@ async def _schedule(
             slots.release()
             stopped = True
             break
-        task = asyncio.create_task(_one(path, extract_one, slots, limiter, finished))
+        task = asyncio.create_task(_one(path, extract_one, tracker, slots, limiter, finished))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     await asyncio.gather(*tasks)
@@ -226,7 +227,7 @@ async def _schedule(
 
 
 async def _one(
-    path: str, extract_one: ExtractOne, slots: asyncio.Semaphore, limiter: AsyncLimiter | None,
+    path: str, extract_one: ExtractOne, tracker: Tracker, slots: asyncio.Semaphore, limiter: AsyncLimiter | None,
     finished: asyncio.Queue[Outcome | None],
 ) -> None:
     try:
@@ -239,6 +240,7 @@ async def _one(
         except Exception as err:
             await finished.put((path, None, f"{type(err).__name__}: {err}"))
             return
+        tracker.charge(report)
     finally:
         slots.release()
     # Serialising the report (~1 ms) happens here rather than in the commit thread: it needs
