@@ -59,7 +59,8 @@ def test_mixed_batch_counts(tmp_path: Path) -> None:
     assert summary["reports"] == 8 and result.pending == 0 and not result.unfinished
     reasons = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
     assert set(reasons) == {"empty.txt", "binary.txt", "gone.txt"}
-    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"] and "no such file" in reasons["gone.txt"]
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
+    assert "no such file" in reasons["gone.txt"]
     lines = results(tmp_path / "out")
     assert [r["source"]["path"] for r in lines] == sorted(r["source"]["path"] for r in lines)
     by_name = {Path(r["source"]["path"]).name: r for r in lines}
@@ -108,7 +109,7 @@ def test_inputs_directories_lists_and_out_dir_excluded(tmp_path: Path) -> None:
 def test_shards_partition_the_inputs() -> None:
     paths = [f"reports/{i}.txt" for i in range(1000)]
     shares = [[p for p in paths if in_shard(p, (k, 4))] for k in range(1, 5)]
-    assert sorted(sum(shares, [])) == sorted(paths)
+    assert sorted(p for share in shares for p in share) == sorted(paths)
     assert all(150 < len(share) < 350 for share in shares)
     assert parse_shard("2/8") == (2, 8)
     for bad in ("0/4", "5/4", "x", "1/0"):
@@ -135,7 +136,7 @@ def test_shards_merged_equal_the_unsharded_run(tmp_path: Path) -> None:
 def test_other_settings_on_an_existing_dir_are_refused_unless_forced(tmp_path: Path) -> None:
     inputs, out = [str(SEEDS[0])], tmp_path / "out"
     run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
-    with pytest.raises(StoreError, match="other settings.*shard"):
+    with pytest.raises(StoreError, match=r"other settings.*shard"):
         run_batch(BatchSpec(inputs=inputs, out=out, workers=1, options=JobOptions(shard=(1, 2))))
     cli = CliRunner().invoke(main, ["batch", *inputs, "--out", str(out), "--shard", "1/1", "-q"])
     assert cli.exit_code == 2 and "--force" in cli.output
