@@ -30,7 +30,7 @@ from typing import Any
 from .batch_outputs import RESULTS, write_outputs
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
 from .errors import ConfigError, StoreError
-from .journal import JOURNAL, Journal, encode
+from .journal import JOURNAL, Journal, encode, slim
 from .pipeline import PARSER_VERSION
 
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -268,5 +268,5 @@ def _merge_one(src: Path, merged: Journal) -> None:
                     raise StoreError(f"{path} was processed in {src} and in another DIR with different results; "
                                      "merge the shards of one job only")
                 continue
-            lines.append(encode(header, report_json))
+            lines.append((slim(header), encode(header, report_json)))
         merged.commit(lines)

@@ -5,7 +5,7 @@ path order, so a run that was killed and resumed, a run split into shards and me
 an uninterrupted run all end with the same bytes. Files are written to a temporary name and
 renamed, so a reader never sees half of one.
 
-The journal header of each report (`journal_line`) carries what these outputs need besides
+The journal header of each report (`journal_record`) carries what these outputs need besides
 the report itself (status, rules, tokens, the report's cells.csv rows), computed where the
 report was made, so the end-of-batch pass never parses the reports again.
 """
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .journal import Journal, encode
+from .journal import Journal, encode, slim
 from .pipeline import PARSER_VERSION
 from .schema import Extraction, Meta, Report, Source
 
@@ -61,8 +61,8 @@ def _csv_rows(report: Report) -> str:
     return buffer.getvalue()
 
 
-def journal_line(path: str, report: Report) -> str:
-    """The journal record of one finished input."""
+def journal_record(path: str, report: Report) -> tuple[dict[str, Any], str]:
+    """The journal line of one finished input, with the slim header the journal indexes."""
     tokens_in, tokens_out = tokens(report)
     header: dict[str, Any] = {
         "path": path,
@@ -76,7 +76,7 @@ def journal_line(path: str, report: Report) -> str:
     }
     if report.extraction and report.extraction.error and report.status == "failed":
         header["error"] = report.extraction.error
-    return encode(header, report.model_dump_json())
+    return slim(header), encode(header, report.model_dump_json())
 
 
 def _atomic(path: Path) -> Path:
@@ -123,9 +123,12 @@ def write_parquet(csv_path: Path, parquet_path: Path) -> bool:
              "key": pa.string(), "value": pa.float64(), "by": pa.string(), "start": pa.int64(), "end": pa.int64(),
              "status": pa.string()}
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
-    table = pacsv.read_csv(csv_path, convert_options=convert)
     tmp = _atomic(parquet_path)
-    pq.write_table(table, tmp)
+    # Streamed in blocks, so memory stays flat however many reports the batch holds.
+    reader = pacsv.open_csv(csv_path, convert_options=convert, read_options=pacsv.ReadOptions(block_size=8 << 20))
+    with pq.ParquetWriter(tmp, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
     _replace(tmp, parquet_path)
     return True
 

@@ -27,14 +27,15 @@ from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 
-from .batch_outputs import failed_report, journal_line, tokens
+from .batch_outputs import failed_report, journal_record, tokens
 from .errors import ExtractorError
 from .journal import Journal
 from .pipeline import extract_file
 from .schema import Report
 
 ExtractOne = Callable[[str], Awaitable[Report]]
-Outcome = tuple[str, str | None, str | None]  # path, journal line or None, unfinished reason or None
+Record = tuple[dict[str, Any], str]  # the journal's slim header and line
+Outcome = tuple[str, Record | None, str | None]  # path, journal record or None, unfinished reason or None
 T = TypeVar("T")
 _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("batch_parser_pool", default=None)
 
@@ -91,14 +92,14 @@ class Tracker:
 
     def commit(self, outcomes: Iterable[Outcome]) -> None:
         progress = self.progress
-        lines = []
-        for path, line, reason in outcomes:
-            if line is not None:
-                lines.append(line)
+        records = []
+        for path, record, reason in outcomes:
+            if record is not None:
+                records.append(record)
             elif reason is not None:
                 self.unfinished.append((path, reason))
                 progress.unfinished += 1
-        for header in self.journal.commit(lines) if lines else ():
+        for header in self.journal.commit(records) if records else ():
             progress.done += 1
             status = header["status"]
             setattr(progress, status, getattr(progress, status) + 1)
@@ -122,7 +123,7 @@ def extract_chunk(paths: Sequence[str]) -> list[Outcome]:
         except Exception as err:  # a bug must not take the other reports of the chunk with it
             outcomes.append((path, None, f"internal error {type(err).__name__}: {err}"))
             continue
-        outcomes.append((path, journal_line(path, report), None))
+        outcomes.append((path, journal_record(path, report), None))
     return outcomes
 
 
@@ -244,8 +245,8 @@ async def _one(
     finally:
         slots.release()
     # Serialising the report (~1 ms) happens here rather than in the commit thread: it needs
-    # the GIL either way, and here it cannot reorder with the journal's view of the path.
-    await finished.put((path, journal_line(path, report), None))
+    # the GIL either way.
+    await finished.put((path, journal_record(path, report), None))
 
 
 async def _commit_loop(finished: asyncio.Queue[Outcome | None], tracker: Tracker) -> None:

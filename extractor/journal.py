@@ -47,9 +47,16 @@ def split(line: str) -> tuple[dict[str, Any], str]:
     return header, line[cut + len(_REPORT_KEY) : line.rstrip("\n").rindex("}")]
 
 
+INDEXED = ("path", "status", "tokens")  # what the index keeps in memory per report: a few bytes
+
+
+def slim(header: dict[str, Any]) -> dict[str, Any]:
+    return {key: header[key] for key in INDEXED}
+
+
 @dataclass(frozen=True)
 class Slot:
-    """Where a path's latest record lies in the file, and what it says."""
+    """Where a path's latest record lies in the file, and its status and tokens."""
 
     offset: int
     length: int
@@ -80,7 +87,7 @@ class Journal:
                 header, _ = split(raw.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 break
-            self.index[header["path"]] = Slot(good, len(raw), header)
+            self.index[header["path"]] = Slot(good, len(raw), slim(header))
             self.records += 1
             good += len(raw)
         if not self.readonly:
@@ -95,10 +102,11 @@ class Journal:
         slot = self.index.get(path)
         return None if slot is None else str(slot.header["status"])
 
-    def commit(self, lines: Iterable[str]) -> list[dict[str, Any]]:
-        """Write and fsync `lines`; return their headers once they are on disk."""
+    def commit(self, records: Iterable[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+        """Write and fsync the lines of `records` ((slim header, line) pairs); return the headers once on disk."""
         start = self._file.tell()
-        chunks = [line.encode("utf-8") for line in lines]
+        records = list(records)
+        chunks = [line.encode("utf-8") for _, line in records]
         try:
             self._file.write(b"".join(chunks))
             self._file.flush()
@@ -111,15 +119,12 @@ class Journal:
                 f"{self.path}: cannot write the journal ({err.strerror}); free some space and run the same "
                 "command again: it resumes where it stopped"
             ) from err
-        headers = []
         offset = start
-        for chunk in chunks:
-            header, _ = split(chunk.decode("utf-8"))
+        for (header, _), chunk in zip(records, chunks, strict=True):
             self.index[header["path"]] = Slot(offset, len(chunk), header)
             self.records += 1
             offset += len(chunk)
-            headers.append(header)
-        return headers
+        return [header for header, _ in records]
 
     def read(self, paths: Iterable[str]) -> Iterator[tuple[dict[str, Any], str]]:
         """Header and raw report of each path's latest record, in the order given."""
