@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -58,13 +59,14 @@ def generate(folder: Path, n: int, seed: int = 2026) -> list[Path]:
     return paths
 
 
-def one_process_rate(paths: list[Path]) -> float:
+def one_process_rate(paths: list[Path]) -> tuple[float, float]:
+    """Reports per second of wall time and per second of CPU time, `extract_file` in a loop."""
     for path in paths[:20]:
         extract_file(path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         extract_file(path)
-    return len(paths) / (time.perf_counter() - started)
+    return len(paths) / (time.perf_counter() - started), len(paths) / (time.process_time() - cpu)
 
 
 def _rss_kb(pid: int, field: str) -> int:
@@ -87,6 +89,7 @@ def _children(pid: int) -> list[int]:
 def run_batch_child(inputs: list[Path], out: Path, workers: int) -> dict[str, float]:
     listing = out.with_suffix(".lst")
     listing.write_text("".join(f"{p}\n" for p in inputs), encoding="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen([*CLI, "batch", f"@{listing}", "--out", str(out), "--workers", str(workers), "-q"])
     peak = {"parent": 0, "worker": 0}
@@ -102,19 +105,22 @@ def run_batch_child(inputs: list[Path], out: Path, workers: int) -> dict[str, fl
     sampler.start()
     rc = proc.wait()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     sampler.join()
     if rc != 0:
         raise SystemExit(f"extract batch exited {rc}")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {"n": len(inputs), "wall_s": round(wall, 2), "reports_per_s": round(len(inputs) / wall, 1),
-            "processing_s": summary["run"]["wall_s"], "parent_peak_rss_mb": round(peak["parent"] / 1024, 1),
+            "processing_s": summary["run"]["wall_s"], "cpu_ms_per_report": round(cpu / len(inputs) * 1000, 2),
+            "load_avg_1m": os.getloadavg()[0], "parent_peak_rss_mb": round(peak["parent"] / 1024, 1),
             "worker_peak_rss_mb": round(peak["worker"] / 1024, 1), "statuses": summary["by_status"]}
 
 
 def offline(args: argparse.Namespace) -> dict[str, object]:
     folder = Path(args.inputs or tempfile.gettempdir()) / f"bench_batch_{args.n}"
     paths = generate(folder, args.n)
-    single = one_process_rate(paths[: args.sample])
+    single, single_cpu = one_process_rate(paths[: args.sample])
     runs = []
     for size in sorted({int(s) for s in args.sizes.split(",")} | {args.n}):
         with tempfile.TemporaryDirectory() as tmp:
@@ -123,6 +129,7 @@ def offline(args: argparse.Namespace) -> dict[str, object]:
     best = runs[-1]["reports_per_s"]
     assert isinstance(best, float)
     return {"cores": os.cpu_count(), "workers": args.workers, "one_process_reports_per_s": round(single, 1),
+            "one_process_cpu_ms_per_report": round(1000 / single_cpu, 2),
             "runs": runs, "speedup_vs_one_process": round(best / single, 2)}
 
 
