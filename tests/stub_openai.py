@@ -158,6 +158,9 @@ class RecordedRequest:
 class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 so the openai client's pooled keep-alive connections are reused.
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the client's delayed
+    # ACK stalls every keep-alive response by ~40 ms.
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -197,7 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(delay)
             payload = reply.render(body if isinstance(body, dict) else {}, seq)
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
+            if "content-type" not in {k.lower() for k in reply.headers}:
+                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
