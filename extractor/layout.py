@@ -50,6 +50,12 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SPACE_RUN = re.compile(r"(?:[ \u3000\u00a0]{2,}|\t)")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TOKEN = re.compile(r"\S+")
+# Page furniture printed by PDF converters between table rows: "- 4 -", "第4页", "4 / 12", "第 4 页 共 12 页".
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4}"
+    r"|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)\s*$",
+    re.IGNORECASE,
+)
 
 
 def text_lines(text: str) -> list[Line]:
@@ -66,10 +72,12 @@ def text_lines(text: str) -> list[Line]:
 
 def _split_line(raw: str, start: int) -> Line:
     end = start + len(raw)
+    if _PAGE_NUMBER.match(raw):
+        return Line([], start, end)
     if not raw.strip():
-        # A line holding only a tab is an empty cell (a merged cell copied from a web page);
-        # a truly empty line separates rows.
-        return Line([Cell("", start, end)] if "\t" in raw else [], start, end, separated=True)
+        # An empty line is an empty cell: between rows it is ignored, but inside a run of
+        # numbers copied one cell per line it is a cell printed blank.
+        return Line([Cell("", start, end)], start, end, separated=True)
     if "|" in raw and raw.strip().startswith("|") or raw.count("|") >= 2:
         if _MD_RULE.match(raw):
             return Line([], start, end, separated=True)

@@ -16,7 +16,7 @@ _TITLE = re.compile(r"政府(?:信息|资讯)公开(?:工作)?(?:年度)?(?:工�
 _YEAR = re.compile(r"(\d{4})\s*年")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0"}
-_NOISE = re.compile(r"[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
+_NOISE = re.compile(r"[#*＃]+|[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
 _TRAILING = re.compile(r"(?:的|之)$")
 
 
