@@ -12,9 +12,7 @@ from `htmlgrid`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .normalize import looks_numeric
 
@@ -148,7 +146,10 @@ def _positioned(text: str, start: int, x0: int) -> Cell:
     return Cell(text, start, start + len(text), x0, x0 + width(text))
 
 
-@lru_cache(maxsize=65536)
+# East Asian wide and full-width ranges (the characters a report prints that take two columns).
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
 def width(text: str) -> int:
     """Display width: East Asian wide and full-width characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from .layout import Line
 from .normalize import label_key, norm, read_number
@@ -126,17 +127,27 @@ def _candidates(run: Run) -> list[str]:
 
 
 def _score_matrix(run_list: Sequence[Run], rows: Sequence[Row]) -> list[list[float]]:
-    labels = [norm(label) for row in rows for label in row.labels]
-    owners = [j for j, row in enumerate(rows) for _ in row.labels]
+    labels = tuple((j, norm(label)) for j, row in enumerate(rows) for label in row.labels)
     matrix: list[list[float]] = []
     for run in run_list:
         best = [0.0] * len(rows)
         for candidate in _candidates(run):
-            for _, score, column in process.extract(candidate, labels, scorer=fuzz.ratio, limit=None):
-                owner = owners[column]
-                best[owner] = max(best[owner], float(score))
+            for j, score in enumerate(_row_scores(candidate, labels, len(rows))):
+                if score > best[j]:
+                    best[j] = score
         matrix.append(best)
     return matrix
+
+
+@lru_cache(maxsize=8192)
+def _row_scores(candidate: str, labels: tuple[tuple[int, str], ...], n_rows: int) -> tuple[float, ...]:
+    """Best fuzzy score of one printed label against every template row; labels repeat across reports."""
+    best = [0.0] * n_rows
+    for j, label in labels:
+        score = 100.0 if candidate == label else fuzz.ratio(candidate, label)
+        if score > best[j]:
+            best[j] = score
+    return tuple(best)
 
 
 def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int]]:
@@ -145,11 +156,15 @@ def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int
     best = [[0.0] * (n_rows + 1) for _ in range(n + 1)]
     move = [[0] * (n_rows + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
+        row, below, here = matrix[i], best[i + 1], best[i]
         for j in range(n_rows - 1, -1, -1):
-            gain = matrix[i][j] - MATCH_FLOOR
-            options = (best[i + 1][j], best[i][j + 1], gain + best[i + 1][j + 1] if gain > 0 else float("-inf"))
-            choice = max(range(3), key=lambda k: options[k])
-            best[i][j], move[i][j] = options[choice], choice
+            value, choice = below[j], 0  # skip the run
+            if here[j + 1] > value:
+                value, choice = here[j + 1], 1  # skip the template row
+            gain = row[j] - MATCH_FLOOR
+            if gain > 0 and gain + below[j + 1] > value:
+                value, choice = gain + below[j + 1], 2  # match them
+            here[j], move[i][j] = value, choice
     pairs: dict[int, int] = {}
     i = j = 0
     while i < n and j < n_rows:

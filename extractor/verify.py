@@ -119,8 +119,6 @@ def _short(key: str, rule: str) -> str:
 
 
 def _app_checks(cells: Mapping[str, Number], version: TemplateVersion) -> list[Check]:
-    if not any(k.startswith("app.") for k in cells):
-        return []
     checks = []
     for col in APP_COLUMNS:
         checks.append(_sum_check("app.flow", col, cells, [f"app.new.{col}", f"app.carried_over.{col}"],
@@ -135,8 +133,6 @@ def _app_checks(cells: Mapping[str, Number], version: TemplateVersion) -> list[C
 
 
 def _rl_checks(cells: Mapping[str, Number]) -> list[Check]:
-    if not any(k.startswith("rl.") for k in cells):
-        return []
     return [
         _sum_check("rl.group_sum", group, cells, [f"rl.{group}.total"],
                    [f"rl.{group}.{col}" for col in RL_COLUMNS if col != "total"])
