@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from synth import LAYOUTS, random_report, render  # noqa: E402
+from synth import LAYOUTS, random_report, render
 
-from extractor.pipeline import extract_file  # noqa: E402
+from extractor.pipeline import extract_file
 
 SUFFIX = {"html": ".html", "markdown": ".md"}
 

@@ -76,7 +76,7 @@ def _split_line(raw: str, start: int) -> Line:
         # An empty line is an empty cell: between rows it is ignored, but inside a run of
         # numbers copied one cell per line it is a cell printed blank.
         return Line([Cell("", start, end)], start, end, separated=True)
-    if "|" in raw and raw.strip().startswith("|") or raw.count("|") >= 2:
+    if ("|" in raw and raw.strip().startswith("|")) or raw.count("|") >= 2:
         if _MD_RULE.match(raw):
             return Line([], start, end, separated=True)
         return Line(_split_on(raw, start, "|", outer=True), start, end, separated=True)
@@ -117,7 +117,7 @@ def _split_spaces(raw: str, start: int) -> list[Cell]:
     for separator in _SPACE_RUN.finditer(raw):
         bounds += [separator.start(), separator.end()]
     bounds.append(len(raw))
-    for left, right in zip(bounds[::2], bounds[1::2]):
+    for left, right in zip(bounds[::2], bounds[1::2], strict=False):
         piece = raw[left:right]
         if piece.strip():
             cells.extend(_split_trailing_numbers(piece, start + left, raw[:left]))

@@ -70,4 +70,4 @@ def _year(text: str) -> int | None:
 
 def _fallback_year(texts: list[str]) -> int | None:
     years = [_year(text) for text in texts if _year(text)]
-    return max(set(years), key=years.count) if years else None  # type: ignore[arg-type]
+    return max(set(years), key=years.count) if years else None

@@ -76,7 +76,7 @@ def read_facts(lines: list[Line]) -> dict[str, Fact]:
 def _paragraphs(lines: list[Line]) -> list[tuple[str, list[int]]]:
     """Prose joined across wrapped lines (PDF text breaks sentences anywhere), with the offset of every character."""
     paragraphs: list[tuple[str, list[int]]] = []
-    text, offsets = "", []
+    text, offsets = "", list[int]()
     for line in [*lines, Line([], 0, 0)]:
         cell = line.cells[0] if len(line.cells) == 1 else None
         if cell is None or not cell.text:

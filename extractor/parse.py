@@ -10,6 +10,7 @@ out and its table is `incomplete`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +24,6 @@ from .template import (
     A20_ITEM_LABELS,
     A20_ITEMS,
     A20_VERSION_MARKERS,
-
     APP_COLUMN_LABELS,
     APP_COLUMNS,
     APP_ROWS,
@@ -31,7 +31,6 @@ from .template import (
     RL_COLUMNS,
     RL_GROUP_LABELS,
     RL_GROUPS,
-    TABLES,
     Row,
     TableId,
     TemplateVersion,
@@ -80,7 +79,7 @@ def parse(lines: list[Line]) -> Reading:
         span = _span(lines, region)
         if not any(run.numbers for run in table_runs):
             reading.tables[table] = TableRead(
-                "missing", reason="the section prints no numbers (the table may be published as an image)", **span
+                "missing", None, "the section prints no numbers (the table may be published as an image)", **span
             )
             continue
         if table == "app":
@@ -179,7 +178,7 @@ def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int
 def _fill_gaps(pairs: dict[int, int], n: int, n_rows: int) -> None:
     """Between two matched rows, as many unnamed runs as missing rows: place them in order."""
     anchors = [(-1, -1), *sorted(pairs.items()), (n, n_rows)]
-    for (i0, j0), (i1, j1) in zip(anchors, anchors[1:]):
+    for (i0, j0), (i1, j1) in itertools.pairwise(anchors):
         if 0 < i1 - i0 - 1 == j1 - j0 - 1:
             for k in range(1, i1 - i0):
                 pairs[i0 + k] = j0 + k
@@ -193,11 +192,12 @@ def _read_app(
 ) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
     columns = _app_column_order(stream, table_runs)
     best: tuple[float, TemplateVersion, dict[int, int]] | None = None
-    for version in ("2021", "2019"):
-        rows = APP_ROWS[version]  # type: ignore[index]
+    versions: tuple[TemplateVersion, ...] = ("2021", "2019")
+    for version in versions:
+        rows = APP_ROWS[version]
         score, pairs = _align(_score_matrix(table_runs, rows), len(rows))
         if best is None or score > best[0]:
-            best = (score, version, pairs)  # type: ignore[assignment]
+            best = (score, version, pairs)
     assert best is not None
     _, version, pairs = best
     rows = APP_ROWS[version]
@@ -209,7 +209,7 @@ def _read_app(
         if values is None:
             problems.append(f"row {rows[j].key}: {len(table_runs[i].numbers)} numbers printed, expected {len(columns)}")
             continue
-        for column, token in zip(columns, values):
+        for column, token in zip(columns, values, strict=False):
             _put(cells, f"app.{rows[j].key}.{column}", token)
     return version, cells, problems
 
@@ -293,7 +293,7 @@ def _fit(
         return None
     if positions is None or not numbers or len(numbers) > expected or len(set(positions)) < expected:
         return None
-    gap = min((b - a for a, b in zip(positions, positions[1:])), default=1.0)
+    gap = min((b - a for a, b in itertools.pairwise(positions)), default=1.0)
     slots: list[Token | None] = [None] * expected
     for token in numbers:
         k = min(range(expected), key=lambda i: abs(positions[i] - token.col))
@@ -380,7 +380,7 @@ def _read_a20(
         if not columns or values is None:
             problems.append(f"{item}: could not tell which columns its numbers belong to")
             continue
-        for column, token in zip(columns, values):
+        for column, token in zip(columns, values, strict=False):
             _put(cells, f"a20.{item}.{column}", token)
     return version, cells, problems
 

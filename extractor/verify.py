@@ -155,7 +155,7 @@ def _narrative_checks(cells: Mapping[str, Number], narrative: Mapping[str, Numbe
             continue
         sums = [sum(cells[k] for k in keys) for keys in usable]
         ok = value in sums
-        shown = "; ".join(f"{' + '.join(keys)} = {total}" for keys, total in zip(usable, sums))
+        shown = "; ".join(f"{' + '.join(keys)} = {total}" for keys, total in zip(usable, sums, strict=False))
         checks.append(Check(rule="narrative.mismatch", scope=name, ok=ok, cells=involved,
                             detail=f"the prose says {name} = {value}; the table has {shown}"))
     return checks
