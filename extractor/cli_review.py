@@ -109,7 +109,8 @@ def show(queue: str, item_id: str) -> None:
         except StoreError as err:
             _fail(err)
         text = store.document_text(item.sha256)
-    for line in _describe(item):
+        title = store.document_title(item.sha256)
+    for line in _describe(item, title):
         click.echo(line)
     click.echo("")
     if text is None:
@@ -124,9 +125,9 @@ def show(queue: str, item_id: str) -> None:
         click.echo("(no span to show: the item is about the report as a whole)")
 
 
-def _describe(item: QueueItem) -> Iterator[str]:
+def _describe(item: QueueItem, title: str) -> Iterator[str]:
     yield f"{item.id}  {item.status}  {item.rule}  ({item.severity})  scope {item.scope}"
-    yield f"report: {item.path}  sha256 {item.sha256}"
+    yield f"report: {title}  {item.path}  sha256 {item.sha256}"
     yield f"reason: {item.reason}"
     if item.resolution:
         r = item.resolution

@@ -301,6 +301,11 @@ class Store:
         row = self.db.execute("SELECT text FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
+    def document_title(self, sha256: str) -> str:
+        """The issuing body and year, as read from the report (untrusted text)."""
+        row = self.db.execute("SELECT agency, year FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        return " ".join(str(part) for part in row if part is not None) if row else ""
+
     def decisions_for(self, sha256: str) -> list[Decision]:
         rows = self.db.execute("SELECT id, rule, resolution FROM items WHERE sha256 = ? AND status = 'resolved'",
                                (sha256,))

@@ -103,7 +103,7 @@ def _list_row(s: Summary, link: str) -> str:
             f"<td>{e(s.rule)}</td><td>{e(s.scope)}</td><td>{e(s.path)}</td><td>{e(s.reason)}</td></tr>")
 
 
-def item_body(item: QueueItem, text: str | None) -> str:
+def item_body(item: QueueItem, text: str | None, title: str = "") -> str:
     """The item: reason, decision, cells as each reader read them, the source with its spans marked."""
     decided = ""
     if item.resolution:
@@ -117,7 +117,12 @@ def item_body(item: QueueItem, text: str | None) -> str:
              f"<th>suggestion</th><th>in report</th><th>decided</th></tr>{rows}</table>" if rows else "")
     return (f"<h2><span class={e(item.status)}>{e(item.status)}</span> {e(item.rule)} · {e(item.scope)} "
             f"<small>({e(item.severity)})</small></h2><p class=reason>{e(item.reason)}</p>{decided}"
-            f"<p>Report: {e(item.path)} <small>sha256 {e(item.sha256)}</small></p>{table}{source_html(item, text)}")
+            f"<p>Report: <b class=agency>{e(title)}</b> {e(item.path)} <small>sha256 {e(item.sha256)}</small></p>"
+            f"{table}{source_html(item, text)}")
+
+
+def _item_of(store: Store, item: QueueItem) -> str:
+    return item_body(item, store.document_text(item.sha256), store.document_title(item.sha256))
 
 
 def source_html(item: QueueItem, text: str | None) -> str:
@@ -162,7 +167,7 @@ def static_page(store: Store, *, status: str = "all") -> str:
     """Every item (of this status) on one self-contained, read-only page."""
     rows = store.summaries(status=status)
     body = list_body(rows, store.counts(), status, None, static=True)
-    sections = "".join(f"<section class=item id=\"item-{e(i.id)}\">{item_body(i, store.document_text(i.sha256))}"
+    sections = "".join(f"<section class=item id=\"item-{e(i.id)}\">{_item_of(store, i)}"
                        "</section>" for i in store.items(status=status))
     body = body.replace("</main>", f"{sections}</main>").replace(KEYS, "<p>Read-only copy of the review queue.</p>")
     return page("Review queue (read-only)", body, secrets.token_urlsafe(16))
@@ -214,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._plain(HTTPStatus.NOT_FOUND, str(err))
             return
         ids = [s.id for s in store.summaries(status="open")]
-        body = item_body(item, store.document_text(item.sha256)) + resolve_form(item, self.server.token,
+        body = _item_of(store, item) + resolve_form(item, self.server.token,
                                                                                  self.server.reviewer)
         nav = "<a id=list href=\"/\">list</a>"
         if item.id in ids:
