@@ -63,7 +63,8 @@ def test_confirmed_as_printed_keeps_the_numbers_and_the_failed_checks(tmp_path: 
     path, queue = variant(tmp_path, "000", "app.new.total"), tmp_path / "review.db"
     first = extract(path, queue)
     for item_id in open_ids(queue):
-        assert cli("review", "resolve", item_id, "--confirm-as-printed", "--by", "bo", "--queue", str(queue)).exit_code == 0
+        done = cli("review", "resolve", item_id, "--confirm-as-printed", "--by", "bo", "--queue", str(queue))
+        assert done.exit_code == 0
     second = extract(path, queue)
     assert second["status"] == "accepted"
     assert second["cells"] == first["cells"]
