@@ -103,7 +103,7 @@ def _list_row(s: Summary, link: str) -> str:
             f"<td>{e(s.rule)}</td><td>{e(s.scope)}</td><td>{e(s.path)}</td><td>{e(s.reason)}</td></tr>")
 
 
-def item_body(item: QueueItem, text: str | None, title: str = "") -> str:
+def item_body(item: QueueItem, text: str | None, title: str = "", form: str = "") -> str:
     """The item: reason, decision, cells as each reader read them, the source with its spans marked."""
     decided = ""
     if item.resolution:
@@ -118,11 +118,11 @@ def item_body(item: QueueItem, text: str | None, title: str = "") -> str:
     return (f"<h2><span class={e(item.status)}>{e(item.status)}</span> {e(item.rule)} · {e(item.scope)} "
             f"<small>({e(item.severity)})</small></h2><p class=reason>{e(item.reason)}</p>{decided}"
             f"<p>Report: <b class=agency>{e(title)}</b> {e(item.path)} <small>sha256 {e(item.sha256)}</small></p>"
-            f"{table}{source_html(item, text)}")
+            f"{table}{form}{source_html(item, text)}")
 
 
-def _item_of(store: Store, item: QueueItem) -> str:
-    return item_body(item, store.document_text(item.sha256), store.document_title(item.sha256))
+def _item_of(store: Store, item: QueueItem, form: str = "") -> str:
+    return item_body(item, store.document_text(item.sha256), store.document_title(item.sha256), form)
 
 
 def source_html(item: QueueItem, text: str | None) -> str:
@@ -219,8 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._plain(HTTPStatus.NOT_FOUND, str(err))
             return
         ids = [s.id for s in store.summaries(status="open")]
-        body = _item_of(store, item) + resolve_form(item, self.server.token,
-                                                                                 self.server.reviewer)
+        body = _item_of(store, item, resolve_form(item, self.server.token, self.server.reviewer))
         nav = "<a id=list href=\"/\">list</a>"
         if item.id in ids:
             at = ids.index(item.id)
