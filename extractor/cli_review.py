@@ -15,7 +15,6 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from .decisions import apply_decisions
 from .errors import ExtractorError, InputError, StoreError
 from .ingest import load
 from .review import STATUSES, QueueItem, Store
@@ -30,9 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def record(queue: str, report: Report) -> Report:
     """Apply stored decisions to `report`, store its items, return the final report."""
     with Store(queue) as store:
-        changed = store.superseded(report)
-        final = apply_decisions(report, store.decisions_for(report.source.sha256), changed_from=changed)
-        store.write_report(final, _source_text(report))
+        final, changed = store.record(report, _source_text(report))
     for old in changed:
         click.echo(f"extract: note: {report.source.path} changed since a reviewer decided items on its earlier "
                    f"version (sha256 {old[:12]}…); those decisions were not applied; see "

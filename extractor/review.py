@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .decisions import Decision
+from .decisions import Decision, apply_decisions
 from .errors import StoreError
 from .schema import Number, Report
 
@@ -77,6 +77,7 @@ ALTER TABLE items ADD COLUMN cell_spans TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE items ADD COLUMN final TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE items ADD COLUMN updated_at TEXT;
 CREATE INDEX items_status_rule ON items (status, rule);
+CREATE INDEX items_listing ON items (status, path, rule, id);
 CREATE INDEX items_sha256 ON items (sha256);
 CREATE INDEX documents_abspath ON documents (abspath);
 CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
@@ -232,6 +233,14 @@ class Store:
         kept = len(current & before.keys())
         return WriteResult(added=len(current) - kept, kept=kept, withdrawn=len(gone))
 
+    def record(self, report: Report, text: str | None = None) -> tuple[Report, list[str]]:
+        """Apply the decisions stored for this document, store its items; return the final report and
+        the earlier hashes of the same file whose decisions were not carried over (the caller says so)."""
+        changed = self.superseded(report)
+        final = apply_decisions(report, self.decisions_for(report.source.sha256), changed_from=changed)
+        self.write_report(final, text)
+        return final, changed
+
     def _write_document(self, report: Report, text: str | None, at: str) -> None:
         source = report.source
         self.db.execute(
@@ -276,13 +285,26 @@ class Store:
             raise StoreError(f"{item_id!r} matches several items; give more of the id")
         return _item(rows[0])
 
-    def summaries(self, *, rule: str | None = None, status: str | None = "open",
-                  report: str | None = None, limit: int | None = None) -> list[Summary]:
+    def summaries(self, *, rule: str | None = None, status: str | None = "open", report: str | None = None,
+                  limit: int | None = None, offset: int = 0) -> list[Summary]:
         where, args = _filters(rule, status, report)
         sql = f"SELECT id, status, rule, scope, path, severity, reason FROM items {where} ORDER BY path, rule, id"
         if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return [Summary(*row) for row in self.db.execute(sql, args)]
+
+    def neighbours(self, item: QueueItem) -> tuple[str | None, str | None]:
+        """The open items listed just before and just after this one (in `summaries` order)."""
+        key = (item.path, item.rule, item.id)
+        before = self.db.execute("SELECT id FROM items WHERE status = 'open' AND (path, rule, id) < (?, ?, ?) "
+                                 "ORDER BY path DESC, rule DESC, id DESC LIMIT 1", key).fetchone()
+        after = self.db.execute("SELECT id FROM items WHERE status = 'open' AND (path, rule, id) > (?, ?, ?) "
+                                "ORDER BY path, rule, id LIMIT 1", key).fetchone()
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def count(self, *, rule: str | None = None, status: str | None = "open", report: str | None = None) -> int:
+        where, args = _filters(rule, status, report)
+        return int(self.db.execute(f"SELECT COUNT(*) FROM items {where}", args).fetchone()[0])
 
     def items(self, *, rule: str | None = None, status: str | None = None,
               report: str | None = None) -> Iterator[QueueItem]:

@@ -23,7 +23,7 @@ from .review import STATUSES, QueueItem, Store, Summary
 from .reviewview import cell_rows, decision_label, excerpts, item_marks, segments
 
 MAX_BODY = 64 * 1024
-LIST_LIMIT = 2000  # rows on the list page; the rest are counted, reachable by filtering
+PAGE_SIZE = 500  # rows per list page
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -78,20 +78,30 @@ def csp(nonce: str) -> str:
 
 
 def list_body(rows: list[Summary], counts: dict[str, dict[str, int]], status: str, rule: str | None,
-              *, static: bool = False) -> str:
+              *, static: bool = False, total: int | None = None, page_number: int = 0) -> str:
     link = "#item-" if static else "/item/"
+    total = len(rows) if total is None else total
     filters = "" if static else "· show " + " ".join(f"<a href=\"/?status={s}\">{s}</a>" for s in (*STATUSES, "all"))
     count_rows = "".join(f"<tr><td>{_rule_link(r, status, static)}</td>"
                          + "".join(f"<td>{by[s]}</td>" for s in STATUSES) + "</tr>" for r, by in counts.items())
-    shown = rows[:LIST_LIMIT]
-    items = "".join(_list_row(s, link) for s in shown)
-    more = f"<p>{len(rows) - len(shown)} more: filter by rule to see them.</p>" if len(rows) > len(shown) else ""
-    first = f"<a id=next href=\"{link}{e(shown[0].id)}\">first item</a>" if shown else "nothing to review"
-    return (f"<header><b>Review queue</b> — {e(status)} items{' of ' + e(rule) if rule else ''}: {len(rows)} "
+    items = "".join(_list_row(s, link) for s in rows)
+    first = f"<a id=next href=\"{link}{e(rows[0].id)}\">first item</a>" if rows else "nothing to review"
+    return (f"<header><b>Review queue</b> — {e(status)} items{' of ' + e(rule) if rule else ''}: {total} "
             f"{filters}</header><main>{KEYS}<p>{first}</p>"
             f"<table><tr><th>rule</th>{''.join(f'<th>{s}</th>' for s in STATUSES)}</tr>{count_rows}</table>"
+            f"{_pages(total, page_number, status, rule) if not static else ''}"
             f"<table id=items><tr><th>item</th><th>status</th><th>rule</th><th>scope</th><th>report</th>"
-            f"<th>reason</th></tr>{items}</table>{more}</main>")
+            f"<th>reason</th></tr>{items}</table></main>")
+
+
+def _pages(total: int, number: int, status: str, rule: str | None) -> str:
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    if pages <= 1:
+        return ""
+    query = f"status={quote(status)}" + (f"&amp;rule={quote(rule)}" if rule else "")
+    links = " ".join(f"<b>{n + 1}</b>" if n == number else f"<a href=\"/?{query}&amp;page={n}\">{n + 1}</a>"
+                     for n in range(pages))
+    return f"<p class=pages>Page {links}</p>"
 
 
 def _rule_link(rule: str, status: str, static: bool) -> str:
@@ -203,10 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with Store(self.server.queue) as store:
             if url.path == "/":
-                status = query.get("status", "open")
-                rule = query.get("rule") or None
-                rows = store.summaries(status=status, rule=rule)
-                self._send(HTTPStatus.OK, "Review queue", list_body(rows, store.counts(), status, rule))
+                status, rule = query.get("status", "open"), query.get("rule") or None
+                number = int(query["page"]) if query.get("page", "").isdigit() else 0
+                rows = store.summaries(status=status, rule=rule, limit=PAGE_SIZE, offset=number * PAGE_SIZE)
+                body = list_body(rows, store.counts(), status, rule, total=store.count(status=status, rule=rule),
+                                 page_number=number)
+                self._send(HTTPStatus.OK, "Review queue", body)
             elif url.path.startswith("/item/"):
                 self._show(store, url.path.removeprefix("/item/"))
             else:
@@ -218,15 +230,10 @@ class _Handler(BaseHTTPRequestHandler):
         except StoreError as err:
             self._plain(HTTPStatus.NOT_FOUND, str(err))
             return
-        ids = [s.id for s in store.summaries(status="open")]
         body = _item_of(store, item, resolve_form(item, self.server.token, self.server.reviewer))
-        nav = "<a id=list href=\"/\">list</a>"
-        if item.id in ids:
-            at = ids.index(item.id)
-            nav += "".join(f" · <a id={name} href=\"/item/{e(ids[j])}\">{name}</a>"
-                           for name, j in (("prev", at - 1), ("next", at + 1)) if 0 <= j < len(ids))
-        elif ids:
-            nav += f" · <a id=next href=\"/item/{e(ids[0])}\">next open item</a>"
+        nav = "<a id=list href=\"/\">list</a>" + "".join(
+            f" · <a id={name} href=\"/item/{e(other)}\">{name}</a>"
+            for name, other in zip(("prev", "next"), _neighbours(store, item), strict=True) if other)
         self._send(HTTPStatus.OK, f"Review {item.id}", f"<header>{nav}</header><main>{KEYS}{body}</main>")
 
     def do_POST(self) -> None:
@@ -249,12 +256,12 @@ class _Handler(BaseHTTPRequestHandler):
             with Store(self.server.queue) as store:
                 store.resolve(item_id, action, by=form.get("by", ""), note=form.get("note", ""), value=value,
                               cell=form.get("cell") or None)
-                following = [s.id for s in store.summaries(status="open")]
+                following = _neighbours(store, store.get(item_id))[1]
         except StoreError as err:
             self._plain(HTTPStatus.BAD_REQUEST, f"not saved: {err}")
             return
         self.send_response(HTTPStatus.SEE_OTHER)
-        self.send_header("Location", f"/item/{following[0]}" if following else "/")
+        self.send_header("Location", f"/item/{following}" if following else "/")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -296,6 +303,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _neighbours(store: Store, item: QueueItem) -> tuple[str | None, str | None]:
+    """Previous and next open items; for a decided item, 'next' wraps to the first open one."""
+    before, after = store.neighbours(item)
+    if after is None and (first := store.summaries(status="open", limit=1)) and first[0].id != item.id:
+        after = first[0].id
+    return before, after
 
 
 def _headers(kind: str, policy: str, length: int) -> Iterable[tuple[str, str]]:
