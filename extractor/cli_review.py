@@ -260,6 +260,8 @@ def serve(queue: str, host: str, port: int, by: str | None) -> None:
     from .reviewapp import make_server
 
     _open(queue).close()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"extract: note: listening on {host}: anyone who can reach it can read this queue", err=True)
     server = make_server(queue, host=host, port=port, reviewer=by or getpass.getuser())
     click.echo(f"extract: reviewing {queue} at http://{host}:{server.server_port}/ (Ctrl-C stops)", err=True)
     try:
