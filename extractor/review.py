@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -179,12 +180,19 @@ class Store:
             raise StoreError(f"{path}: no review queue here; run `extract FILE --queue {path}` first or pass --queue")
         try:
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise StoreError(f"{path}: cannot be opened ({err}); check that its folder exists and is writable") from err
+        try:
             self.db.execute("PRAGMA busy_timeout = 60000")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as err:
+            self.db.close()
             raise StoreError(f"{path}: cannot be used as a review queue ({err}); pass another --queue path") from err
+        except StoreError:
+            self.db.close()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -402,8 +410,8 @@ def _scope(report: Report, item: dict[str, Any]) -> str:
 
 def _decided_values(item: QueueItem, decision: str, value: Number | None, cell: str | None) -> dict[str, Number]:
     if decision == "value":
-        if value is None:
-            raise StoreError("--value needs a number")
+        if value is None or not math.isfinite(value):
+            raise StoreError("--value needs a finite number, e.g. --value 12")
         if cell is None:
             if len(item.cells) != 1:
                 raise StoreError(f"item {item.id} is about {len(item.cells)} cells; say which with --cell KEY "
