@@ -20,6 +20,8 @@ from typing import IO
 import click
 
 from . import __version__
+from .cli_batch import batch
+from .cli_review import record, review
 from .errors import ExtractorError
 from .pipeline import extract_file
 from .schema import Report
@@ -77,7 +79,9 @@ def _summary(statuses: Iterable[str], failures: int) -> str:
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Write the JSON here instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on standard error.")
-def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool) -> None:
+@click.option("--queue", type=click.Path(dir_okay=False),
+              help="Write review items to this queue (SQLite) and apply the decisions stored there.")
+def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool, queue: str | None) -> None:
     """Read FILE... (.txt, .md, .html; UTF-8, UTF-16 or GB18030) and print one JSON object each.
 
     Each object follows the output contract: source, meta, cells, narrative, provenance
@@ -88,6 +92,8 @@ def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool) -> N
     for path in files:
         try:
             report = extract_file(path)
+            if queue:
+                report = record(queue, report)
         except ExtractorError as err:
             failures += 1
             error_line(str(err))
@@ -99,8 +105,5 @@ def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool) -> N
     sys.exit(EXIT_INPUT if failures else EXIT_OK)
 
 
-
-
-from .cli_batch import batch  # noqa: E402  (registered last: cli_batch builds on this module's group)
-
+main.add_command(review)
 main.add_command(batch)

@@ -16,9 +16,9 @@ from html.parser import HTMLParser
 from .layout import Cell, Line
 
 _BLOCK = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 title section article header footer table tr blockquote pre hr dd dt".split()
+    ["p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "title", "section", "article", "header", "footer", "table", "tr", "blockquote", "pre", "hr", "dd", "dt"]
 )
-_SKIP = frozenset("script style noscript template svg head".split())
+_SKIP = frozenset(["script", "style", "noscript", "template", "svg", "head"])
 _SPACES = re.compile(r"\s+")
 
 

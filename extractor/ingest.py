@@ -103,18 +103,24 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 text without a BOM shows NUL bytes at every other position (for ASCII)."""
-    sample = data[:4000]
-    if len(sample) < 4 or len(sample) % 2:
+    """UTF-16 without a BOM: NUL bytes appear (ASCII digits, tabs, newlines); pick the byte order that reads."""
+    if b"\x00" not in data or len(data) % 2:
         return None
-    even_nuls = sample[0::2].count(0)
-    odd_nuls = sample[1::2].count(0)
-    half = len(sample) // 2
-    if odd_nuls > half * 0.2 and even_nuls == 0:
-        return "utf-16-le"
-    if even_nuls > half * 0.2 and odd_nuls == 0:
-        return "utf-16-be"
-    return None
+    best: tuple[int, str] | None = None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+        score = _score(text) - controls
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, encoding)
+    return best[1] if best else None
+
+
+def _score(text: str) -> int:
+    return sum(text.count(word) for word in _REPORT_WORDS)
 
 
 def _legacy_chinese(data: bytes, path: str) -> tuple[str, str]:
@@ -124,7 +130,7 @@ def _legacy_chinese(data: bytes, path: str) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        score = sum(text.count(word) for word in _REPORT_WORDS)
+        score = _score(text)
         if best is None or score > best[0]:
             best = (score, text, encoding)
     if best is None or best[0] == 0:

@@ -16,7 +16,7 @@ _TITLE = re.compile(r"政府(?:信息|资讯)公开(?:工作)?(?:年度)?(?:工�
 _YEAR = re.compile(r"(\d{4})\s*年")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0"}
-_NOISE = re.compile(r"[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
+_NOISE = re.compile(r"[#*＃]+|[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
 _TRAILING = re.compile(r"(?:的|之)$")
 
 
@@ -70,4 +70,4 @@ def _year(text: str) -> int | None:
 
 def _fallback_year(texts: list[str]) -> int | None:
     years = [_year(text) for text in texts if _year(text)]
-    return max(set(years), key=years.count) if years else None  # type: ignore[arg-type]
+    return max(set(years), key=years.count) if years else None

@@ -44,6 +44,8 @@ class Run:
     values: list[Token]  # numbers and blanks (empty tokens) in print order
     before: list[Token] = field(default_factory=list)  # text tokens since the previous run
     after: list[Token] = field(default_factory=list)  # text tokens up to the next run
+    leading: int = 0  # empty cells between the label and the first number
+    trailing: int = 0  # empty cells after the last number
 
     @property
     def numbers(self) -> list[Token]:
@@ -124,6 +126,7 @@ def runs(stream: list[Token]) -> list[Run]:
     found: list[Run] = []
     pending: list[Token] = []  # text since the previous run: its wrapped tail and the next label
     current: Run | None = None
+    empties = 0
     for token in stream:
         if token.kind == "num":
             if current is not None and _new_row(current.values, token):
@@ -132,16 +135,20 @@ def runs(stream: list[Token]) -> list[Run]:
             if current is None:
                 if found:
                     found[-1].after = pending
-                current, pending = Run([], before=pending), []
+                current, pending = Run([], before=pending, leading=empties), []
             current.values.append(token)
+            empties = 0
         elif token.kind == "empty":
             if current is not None:
                 current.values.append(token)
+            else:
+                empties += 1
         else:
             if current is not None:
                 found.append(_close(current))
                 current = None
             pending.append(token)
+            empties = 0
     if current is not None:
         found.append(_close(current))
     if found:
@@ -152,6 +159,7 @@ def runs(stream: list[Token]) -> list[Run]:
 def _close(run: Run) -> Run:
     while run.values and run.values[-1].kind == "empty":
         run.values.pop()
+        run.trailing += 1
     return run
 
 
