@@ -27,15 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch_outputs import RESULTS, write_outputs
+from .batch_outputs import write_outputs
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, ExtractorError, StoreError
 from .journal import JOURNAL, Journal, encode, slim
 from .pipeline import PARSER_VERSION
+from .review import Store
+from .schema import Report
 
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 LIST_SUFFIXES = (".lst", ".list")
 MANIFEST = "manifest.json"
+REVIEW_DB, REVIEW_HTML = "review.db", "review.html"
 
 
 # ---- inputs and shards -----------------------------------------------------------------
@@ -216,19 +219,37 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
                    "pending": left, "price_in": spec.price_in, "price_out": spec.price_out,
                    "budget_reached": budget_reached}
             summary = write_outputs(out, journal, inputs, run)
-    fill_review_queue(out, out / RESULTS)
+            fill_review_queue(out, journal, inputs)
     return BatchResult(summary, state, left, tracker.unfinished, budget_reached)
 
 
-def fill_review_queue(directory: Path, results: Path) -> None:
-    """HOOK (pending): fill DIR/review.db and write DIR/review.html from `results` (results.jsonl).
+def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -> int:
+    """THE hook between a batch and the review queue: DIR/review.db and DIR/review.html.
 
-    This is the one place where a batch hands its reports to the review queue. It is called
-    after every run and after every merge, once results.jsonl is final. The queue itself
-    is `extractor/review.py` (written in parallel; not in this branch yet): wire it here.
-    Until then a batch writes no review.db / review.html.
+    Called after every run and every merge, once results.jsonl is final. Every finished report
+    with review items is recorded in the queue (`review.Store.record`, idempotent: a resumed
+    run records the same items again and nothing changes), with its source text for context;
+    then the read-only page is written. Returns the number of reports recorded.
     """
-    del directory, results
+    from .ingest import load
+    from .reviewapp import static_page
+
+    recorded = 0
+    with_items = sorted(p for p in set(paths) if journal.done(p) and journal.index[p].header["rules"])
+    with Store(directory / REVIEW_DB) as store:
+        for _, report_json in journal.read(with_items):
+            report = Report.model_validate_json(report_json)
+            try:
+                text: str | None = load(report.source.path).text
+            except ExtractorError:
+                text = None  # the file went away since: the items still go in, without context
+            store.record(report, text)
+            recorded += 1
+        page = static_page(store, status="all")
+    tmp = directory / f".{REVIEW_HTML}.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(directory / REVIEW_HTML)
+    return recorded
 
 
 def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
@@ -253,7 +274,7 @@ def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
                 _merge_one(src, merged)
             run = {"merged_from": [str(s) for s in sources]}
             summary = write_outputs(dest, merged, list(merged.index), run)
-    fill_review_queue(dest, dest / RESULTS)
+            fill_review_queue(dest, merged, list(merged.index))
     return summary
 
 

@@ -47,7 +47,7 @@ def split(line: str) -> tuple[dict[str, Any], str]:
     return header, line[cut + len(_REPORT_KEY) : line.rstrip("\n").rindex("}")]
 
 
-INDEXED = ("path", "status", "tokens")  # what the index keeps in memory per report: a few bytes
+INDEXED = ("path", "status", "tokens", "rules")  # what the index keeps in memory per report: a few bytes
 
 
 def slim(header: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from extractor.batch import BatchSpec, JobOptions, collect_inputs, in_shard, mer
 from extractor.cli import main
 from extractor.errors import ConfigError, StoreError
 from extractor.journal import JOURNAL, Journal
+from extractor.review import Store
 
 pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project")
 
@@ -71,6 +72,22 @@ def test_mixed_batch_counts(tmp_path: Path) -> None:
     assert sum(summary["by_year"].values()) == sum(summary["by_agency"].values()) == 5
     narrative_only = by_name[SEEDS[4].name]
     assert narrative_only["cells"] == {} and summary["by_rule"]["table.missing"] >= 3
+
+
+def test_the_review_queue_is_filled_once_however_often_the_batch_runs(tmp_path: Path) -> None:
+    inputs, out = mixed_inputs(tmp_path / "in"), tmp_path / "out"
+    summary = run_batch(BatchSpec(inputs=inputs, out=out, workers=1)).summary
+    expected = sum(summary["by_rule"].values())
+    with Store(out / "review.db", create=False) as store:
+        assert expected > 0 and store.count(status="all") == expected
+        assert {i.rule for i in store.items(status="all")} == set(summary["by_rule"])
+        assert all(store.document_text(i.sha256) for i in store.items(status="all"))
+    page = (out / "review.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html") or page.lower().startswith("<!doctype html")
+    assert "table.missing" in page
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    with Store(out / "review.db", create=False) as store:
+        assert store.count(status="all") == expected and store.count(status="open") == expected
 
 
 def test_cells_csv_and_parquet(tmp_path: Path) -> None:
@@ -129,6 +146,8 @@ def test_shards_merged_equal_the_unsharded_run(tmp_path: Path) -> None:
         assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
     assert {k: v for k, v in merged.items() if k != "run"} == {k: v for k, v in whole.items() if k != "run"}
     assert merge(shards, tmp_path / "merged")["reports"] == whole["reports"]  # merging again adds nothing
+    with Store(tmp_path / "merged" / "review.db") as merged_queue, Store(tmp_path / "whole" / "review.db") as queue:
+        assert merged_queue.count(status="all") == queue.count(status="all") == sum(whole["by_rule"].values())
     with pytest.raises(StoreError, match="new DIR"):
         merge(shards, shards[0])
 
