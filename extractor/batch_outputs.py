@@ -48,17 +48,21 @@ def tokens(report: Report) -> tuple[int, int]:
 
 
 def _csv_rows(report: Report) -> str:
+    """The report's cells.csv rows. Only the report's own columns can need quoting (a path or an
+    agency with a comma); keys, numbers and reader names never do, so they are joined directly."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    meta = report.meta
+    csv.writer(buffer, lineterminator="").writerow(
+        [report.source.path, report.meta.agency or "", report.meta.year or "", report.meta.template or ""]
+    )
+    head, tail = buffer.getvalue(), report.status
+    provenance = report.provenance
+    rows = []
     values = [*report.cells.items(), *((f"narrative.{k}", v) for k, v in report.narrative.items())]
     for key, value in values:
-        span = report.provenance.get(key)
-        writer.writerow([
-            report.source.path, meta.agency or "", meta.year or "", meta.template or "", key, value,
-            span.by if span else "", span.start if span else "", span.end if span else "", report.status,
-        ])
-    return buffer.getvalue()
+        span = provenance.get(key)
+        where = f"{span.by},{span.start},{span.end}" if span else ",,"
+        rows.append(f"{head},{key},{value},{where},{tail}\n")
+    return "".join(rows)
 
 
 def journal_record(path: str, report: Report) -> tuple[dict[str, Any], str]:

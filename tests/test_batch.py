@@ -203,3 +203,13 @@ def test_cli_batch_progress_and_summary(tmp_path: Path) -> None:
     assert quiet.exit_code == 0 and quiet.output == ""
     model = runner.invoke(main, ["batch", str(SEEDS[0]), "--out", str(out / "m"), "--model", "x", "-q"])
     assert model.exit_code == 2 and "--model" in model.output
+
+
+def test_cells_csv_quotes_a_path_with_a_comma(tmp_path: Path) -> None:
+    odd = tmp_path / 'a,"quoted" name.txt'
+    odd.write_bytes(SEEDS[0].read_bytes())
+    run_batch(BatchSpec(inputs=[str(odd)], out=tmp_path / "out", workers=1))
+    with (tmp_path / "out" / "cells.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {r["report"] for r in rows} == {str(odd)}
+    assert {r["status"] for r in rows} == {gold_for(SEEDS[0])["expected_status"]}
