@@ -278,9 +278,10 @@ def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
     return summary
 
 
-def _merge_one(src: Path, merged: Journal) -> None:
+def _merge_one(src: Path, merged: Journal, group: int = 256) -> None:
+    """Copy a shard's records into the merged journal, in groups so memory stays flat."""
     with Journal(src, readonly=True) as journal:
-        lines = []
+        records = []
         for header, report_json in journal.read(list(journal.index)):
             path = header["path"]
             if merged.done(path):
@@ -289,5 +290,8 @@ def _merge_one(src: Path, merged: Journal) -> None:
                     raise StoreError(f"{path} was processed in {src} and in another DIR with different results; "
                                      "merge the shards of one job only")
                 continue
-            lines.append((slim(header), encode(header, report_json)))
-        merged.commit(lines)
+            records.append((slim(header), encode(header, report_json)))
+            if len(records) >= group:
+                merged.commit(records)
+                records = []
+        merged.commit(records)
