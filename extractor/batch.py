@@ -247,8 +247,12 @@ def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -
             recorded += 1
         page = static_page(store, status="all")
     tmp = directory / f".{REVIEW_HTML}.tmp"
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(directory / REVIEW_HTML)
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(directory / REVIEW_HTML)
+    except OSError as err:
+        raise StoreError(f"{directory / REVIEW_HTML}: cannot be written ({err.strerror}); free some space and "
+                         "run the same command again") from err
     return recorded
 
 

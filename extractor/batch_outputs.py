@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .errors import StoreError
 from .journal import Journal, encode, slim
 from .pipeline import PARSER_VERSION
 from .schema import Extraction, Meta, Report, Source
@@ -95,6 +96,16 @@ def _replace(tmp: Path, path: Path) -> None:
 
 def write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: dict[str, Any]) -> dict[str, Any]:
     """Write every output for the finished `paths` (sorted here); return the summary."""
+    try:
+        return _write_outputs(directory, journal, paths, run)
+    except OSError as err:
+        raise StoreError(
+            f"{directory}: cannot write the outputs ({err.strerror or err}); free some space and run the same "
+            "command again: every finished report is in the journal"
+        ) from err
+
+
+def _write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: dict[str, Any]) -> dict[str, Any]:
     done = sorted(p for p in set(paths) if journal.done(p))
     summary = _Summary()
     results_tmp, csv_tmp = _atomic(directory / RESULTS), _atomic(directory / CELLS_CSV)

@@ -6,7 +6,8 @@
 
 Exit codes: 0 every input has a result (bad inputs included, as failed); 2 the options or
 DIR cannot be used (one stderr line); 3 some inputs were left for later (token budget
-reached, network errors): run the same command again to go on.
+reached, network errors); 130 interrupted (Ctrl-C). After 3 or 130 (or a kill), run the
+same command again to go on.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .batch import BatchSpec, JobOptions, merge, parse_shard, run_batch
 from .batch_run import ExtractOne, Progress
 from .errors import ConfigError, ExtractorError
 
-EXIT_OK, EXIT_INPUT, EXIT_INCOMPLETE = 0, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 class _BatchGroup(click.Group):
@@ -168,6 +169,10 @@ def run(inputs: tuple[str, ...], out: Path, workers: int | None, model: str | No
     except ExtractorError as err:
         click.echo(f"extract: error: {err}", err=True)
         sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        click.echo(f"extract batch: interrupted; every finished report is in {out}/journal.jsonl: run the same "
+                   "command again to go on", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if not quiet:
         for line in summary_lines(result.summary, time.monotonic() - started):
             click.echo(line, err=True)

@@ -213,3 +213,29 @@ def test_cells_csv_quotes_a_path_with_a_comma(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert rows and {r["report"] for r in rows} == {str(odd)}
     assert {r["status"] for r in rows} == {gold_for(SEEDS[0])["expected_status"]}
+
+
+def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import extractor.journal as journal_module
+
+    inputs, out = [str(p) for p in make_variants(tmp_path / "in", 20)], tmp_path / "out"
+    real_fsync = journal_module.os.fsync
+    calls = {"n": 0}
+
+    def full_disk(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(journal_module.os, "fsync", full_disk)
+    with pytest.raises(StoreError, match="free some space"):
+        run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    monkeypatch.setattr(journal_module.os, "fsync", real_fsync)
+    assert not (out / "results.jsonl").exists()
+    with Journal(out, readonly=True) as journal:
+        committed = journal.records
+    assert 0 < committed < len(inputs)
+    resumed = run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    assert resumed.progress.resumed == committed and resumed.progress.done == len(inputs) - committed
+    assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == len(inputs)
