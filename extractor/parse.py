@@ -285,7 +285,7 @@ def _fit(
         return list(numbers)
     if len(values) == expected and len(numbers) < expected:
         return [t if t.kind == "num" else None for t in values]
-    if len(values) == expected - 1 and len({t.line for t in values}) == len(values):
+    if len(values) == expected - 1 >= 2 and len({t.line for t in values}) == len(values):
         # One cell per line: a blank first or last cell shows only as an extra empty line.
         extra_lead, extra_trail = run.leading > usual_leading, run.trailing > usual_trailing
         if extra_lead != extra_trail:
