@@ -39,6 +39,7 @@ class Evidence:
     value: int | float
     start: int
     end: int
+    exact: bool = True  # found at the cell's column position, not just somewhere in its row
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def squash(text: str) -> tuple[str, list[int]]:
         if not _DROP.match(mapped):
             chars.append(mapped)
             offsets.append(i)
-    return "".join(chars), offsets
+    # Hong Kong and Taiwan print 資訊 where the mainland prints 信息 (same length, so offsets hold).
+    return "".join(chars).replace("资讯", "信息"), offsets
 
 
 @lru_cache(maxsize=8192)
@@ -164,7 +166,7 @@ def ground_cell(source: SourceText, key: str, value: int | float, label: str, pr
     for row in rows:
         for token in row:
             if read_number(token.text, kind) == target:
-                return Evidence(key, value, token.start, token.end)
+                return Evidence(key, value, token.start, token.end, exact=False)
     return Refused(key, value, f"{printed!r} is not printed in the row labelled {label!r}", quote)
 
 

@@ -69,7 +69,8 @@ def faithful_reading(seed: Path) -> ModelReading:
         assert read_number(printed, value_kind(key)) == value, (seed.name, key, printed, value)
         first = result.reading.cells.get(row_first_key(key), read)
         label = label_before(text, first.start) if first is not read or key.startswith("a20.") else ""
-        cells.append(ModelCell(key=key, value=value, row_label=label or label_before(text, read.start), printed=printed))
+        label = label or label_before(text, read.start)
+        cells.append(ModelCell(key=key, value=value, row_label=label, printed=printed))
     facts = [
         ModelFact(name=name, value=value, quote=sentence_around(text, result.facts[name].start, result.facts[name].end))
         for name, value in expected["narrative"].items()
