@@ -20,7 +20,7 @@ from functools import lru_cache
 from .excerpt import TAG
 from .normalize import halfwidth, read_number, simplified, strip_numbering
 from .schema import ModelReading
-from .template import A20_ITEMS, ALL_KEYS, APP_COLUMNS, RL_COLUMNS, RL_GROUPS, table_of, value_kind
+from .template import A20_ITEMS, ALL_KEYS, APP_COLUMNS, RL_COLUMNS, RL_GROUPS, TableId, table_of, value_kind
 
 _DROP = re.compile(r"[\s,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]")
 _CELL_NUMBER = re.compile(
@@ -121,7 +121,7 @@ def _one_char(ch: str) -> str:
 
 
 def ground(
-    source: SourceText, reading: ModelReading, regions: Mapping[str, tuple[int, int]] | None = None
+    source: SourceText, reading: ModelReading, regions: Mapping[TableId, tuple[int, int]] | None = None
 ) -> GroundedReading:
     out, regions = GroundedReading(), regions or {}
     for cell in reading.cells:

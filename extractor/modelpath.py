@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import ReadingCache, cache_key, default_cache_dir
-from .errors import ModelError
 from .excerpt import excerpt, key_guide
 from .grounding import SourceText, ground
 from .ingest import load
@@ -129,7 +128,7 @@ def _finish(plan: _Plan, settings: ModelSettings, reading: ModelReading, mode: s
     return report
 
 
-def _failed(plan: _Plan, settings: ModelSettings, err: ModelError, usage: Usage) -> Report:
+def _failed(plan: _Plan, settings: ModelSettings, err: ModelCallError, usage: Usage) -> Report:
     result = plan.result
     item = ReviewItem(
         id=item_id(result.document.sha256, "extract.model_error", "report"),
@@ -139,7 +138,8 @@ def _failed(plan: _Plan, settings: ModelSettings, err: ModelError, usage: Usage)
     )
     cells = {key: cell.value for key, cell in result.reading.cells.items()}
     alone = parser_report(result)
-    extraction = _extraction(plan, settings, settings.resolved_mode, usage, cached=False, error=str(err))
+    extraction = _extraction(plan, settings, settings.resolved_mode, usage, cached=False,
+                             error=f"{err.reason}: {err}")
     report = assemble(result, cells, alone.provenance, extra_review=[item], extraction=extraction)
     if not report.cells and not report.narrative:
         report.status = "failed"
