@@ -10,6 +10,7 @@ error, no retry), a forced tool call refused (JSON fallback), and prompt injecti
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def instant_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return waits
 
 
-def answer(reading: ModelReading) -> Any:
+def answer(reading: ModelReading) -> Callable[[dict[str, Any]], Reply]:
     """A responder that returns `reading` in whatever shape the request's instructor mode expects."""
     data = reading.model_dump(mode="json")
 
