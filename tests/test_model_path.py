@@ -352,3 +352,20 @@ def test_cells_the_model_alone_reads_in_a_parsed_table_must_sit_in_their_column(
         report = extract_with_model(SEED_000, settings(server.base_url, tmp_path))
     assert "app.other.natural" not in report.cells
     assert [i.cells for i in report.review if i.rule == "extract.ungrounded"] == [["app.other.natural"]]
+
+
+def test_neither_reader_has_anything_means_failed_and_other_reports_go_on(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("某某局2023年政府信息公开工作年度报告\n一、总体情况\n我局认真做好政府信息公开工作。\n", encoding="utf-8")
+    good = answer(faithful_reading(SEED_000))
+
+    def respond(body: dict[str, Any]) -> Reply:
+        return good(body) if _title(SEED_000) in body["messages"][-1]["content"] else Reply.server_error()
+
+    with StubServer(responder=respond) as server:
+        code, reports, _ = run_cli([str(empty), str(SEED_000), "--model", "m", "--base-url", server.base_url,
+                                    "--api-key", "sk-test-dummy", "--mode", "json", "--no-cache", "-q"])
+    assert code == 0
+    assert [r["status"] for r in reports] == ["failed", "accepted"]
+    assert [i["rule"] for i in reports[0]["review"]][0] == "extract.model_error"
+    assert reports[1]["cells"] == gold(SEED_000)["cells"]
