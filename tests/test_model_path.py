@@ -356,7 +356,8 @@ def test_cells_the_model_alone_reads_in_a_parsed_table_must_sit_in_their_column(
 
 def test_neither_reader_has_anything_means_failed_and_other_reports_go_on(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
-    empty.write_text("某某局2023年政府信息公开工作年度报告\n一、总体情况\n我局认真做好政府信息公开工作。\n", encoding="utf-8")
+    text = "某某局2023年政府信息公开工作年度报告\n一、总体情况\n我局认真做好政府信息公开工作。\n"
+    empty.write_text(text, encoding="utf-8")
     good = answer(faithful_reading(SEED_000))
 
     def respond(body: dict[str, Any]) -> Reply:
@@ -367,5 +368,5 @@ def test_neither_reader_has_anything_means_failed_and_other_reports_go_on(tmp_pa
                                     "--api-key", "sk-test-dummy", "--mode", "json", "--no-cache", "-q"])
     assert code == 0
     assert [r["status"] for r in reports] == ["failed", "accepted"]
-    assert [i["rule"] for i in reports[0]["review"]][0] == "extract.model_error"
+    assert "extract.model_error" in {i["rule"] for i in reports[0]["review"]}
     assert reports[1]["cells"] == gold(SEED_000)["cells"]
