@@ -20,7 +20,17 @@ from functools import lru_cache
 from .excerpt import TAG
 from .normalize import halfwidth, read_number, simplified, strip_numbering
 from .schema import ModelReading
-from .template import A20_ITEMS, ALL_KEYS, APP_COLUMNS, RL_COLUMNS, RL_GROUPS, TableId, table_of, value_kind
+from .template import (
+    A20_ITEMS,
+    ALL_KEYS,
+    APP_COLUMNS,
+    RL_COLUMNS,
+    RL_GROUPS,
+    TABLE_TITLES,
+    TableId,
+    table_of,
+    value_kind,
+)
 
 _DROP = re.compile(r"[\s,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]")
 _CELL_NUMBER = re.compile(
@@ -86,6 +96,12 @@ class SourceText:
         # The model may quote a longer or shorter form of a long label than the one printed.
         return list(self._find(needle[:6])) if len(needle) > 8 else []
 
+    def title_region(self, table: TableId) -> tuple[int, int] | None:
+        """From the table's printed title to the end: where its labels are, when the parser found no region."""
+        needle, _ = squash(TABLE_TITLES[table])
+        at = self.squashed.rfind(needle)
+        return (self.offsets[at], len(self.flat)) if at >= 0 else None
+
     def _find(self, needle: str) -> Iterator[tuple[int, int]]:
         at = self.squashed.find(needle)
         while at >= 0:
@@ -130,7 +146,8 @@ def ground(
             continue
         if cell.key in out.cells or cell.key in out.refused:
             continue  # the first reading of a key stands; a repeat is the model's noise
-        region = regions.get(table_of(cell.key))
+        table = table_of(cell.key)
+        region = regions.get(table) or source.title_region(table)
         result = ground_cell(source, cell.key, cell.value, cell.row_label, cell.printed, region)
         if isinstance(result, Evidence):
             out.cells[cell.key] = result
