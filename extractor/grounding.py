@@ -28,6 +28,8 @@ from .template import (
     RL_GROUPS,
     TABLE_TITLES,
     TableId,
+    TemplateVersion,
+    key_version,
     table_of,
     value_kind,
 )
@@ -140,6 +142,9 @@ def ground(
     source: SourceText, reading: ModelReading, regions: Mapping[TableId, tuple[int, int]] | None = None
 ) -> GroundedReading:
     out, regions = GroundedReading(), regions or {}
+    # The version the model's own keys imply decides where a 2019/2021 shared column of table 二 sits.
+    versions = {v for v in (key_version(c.key) for c in reading.cells if c.key.startswith("a20.") and c.key in ALL_KEYS)
+                if v is not None}
     for cell in reading.cells:
         if cell.key not in ALL_KEYS:
             out.unknown_keys.append(cell.key)
@@ -148,7 +153,7 @@ def ground(
             continue  # the first reading of a key stands; a repeat is the model's noise
         table = table_of(cell.key)
         region = regions.get(table) or source.title_region(table)
-        result = ground_cell(source, cell.key, cell.value, cell.row_label, cell.printed, region)
+        result = ground_cell(source, cell.key, cell.value, cell.row_label, cell.printed, region, versions)
         if isinstance(result, Evidence):
             out.cells[cell.key] = result
         else:
@@ -165,7 +170,8 @@ def ground(
 
 
 def ground_cell(source: SourceText, key: str, value: int | float, label: str, printed: str,
-                region: tuple[int, int] | None = None) -> Evidence | Refused:
+                region: tuple[int, int] | None = None, versions: set[TemplateVersion] | None = None
+                ) -> Evidence | Refused:
     quote = f"{label} {printed}"
     kind = value_kind(key)
     target = read_number(printed, kind)
@@ -177,7 +183,7 @@ def ground_cell(source: SourceText, key: str, value: int | float, label: str, pr
     width = _row_width(key)
     rows = [source.numbers_after(end, width) for _, end in spans]
     for row in rows:
-        for position in _positions(key):
+        for position in _positions(key, versions or set()):
             if position < len(row) and read_number(row[position].text, kind) == target:
                 return Evidence(key, value, row[position].start, row[position].end)
     for row in rows:
@@ -211,12 +217,13 @@ def _row_width(key: str) -> int:
     return max(len(cols) for items in A20_ITEMS.values() for cols in items.values())
 
 
-def _positions(key: str) -> list[int]:
+def _positions(key: str, versions: set[TemplateVersion]) -> list[int]:
     """Where the cell's number sits among the numbers that follow its label, by layout."""
     table, row, column = key.split(".")
     if table == "app":
         return [APP_COLUMNS.index(column)]
     if table == "rl":  # label of the whole table (header) or of the group printed just before its five numbers
         return [RL_GROUPS.index(row) * len(RL_COLUMNS) + RL_COLUMNS.index(column), RL_COLUMNS.index(column)]
-    return sorted({cols.index(column) for items in A20_ITEMS.values() for item, cols in items.items()
+    layouts = [A20_ITEMS[v] for v in sorted(versions)] if len(versions) == 1 else list(A20_ITEMS.values())
+    return sorted({cols.index(column) for items in layouts for item, cols in items.items()
                    if item == row and column in cols})

@@ -74,7 +74,7 @@ def test_every_seed_reading_is_grounded_at_the_parsers_offsets() -> None:
             assert set(grounded.cells) == set(gold(seed)["cells"])
             misplaced = [k for k, e in grounded.cells.items()
                          if (e.start, e.end) != (result.reading.cells[k].start, result.reading.cells[k].end)]
-            assert len(misplaced) <= 1, (seed.name, misplaced)  # 2019 table 二 columns are ambiguous by position
+            assert misplaced == [], (seed.name, misplaced)
 
 
 def test_when_the_parser_misreads_the_suggestion_is_the_models_value() -> None:
