@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import time
@@ -42,6 +43,9 @@ MODES: dict[str, Any] = {
 }
 MAX_TOKENS = 8192  # a full table 三 is a few thousand tokens; JSON modes fail on finish_reason=length
 MAX_RETRY_AFTER_S = 120.0
+# instructor logs every failed attempt at ERROR; outcomes are reported in the output, so keep stderr for the CLI.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
 # Module attributes (not bound defaults) so tests can make waiting instant and observe it.
 SLEEP: Callable[[float], None] = time.sleep
 ASLEEP: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -120,6 +124,7 @@ class Usage:
     reasks: int = 0
     replies: int = 0
     mode_fallbacks: int = 0
+    attempts: int = 0  # instructor attempts in the current mode: the first ask plus its re-asks
     waits: list[float] = field(default_factory=list, repr=False)
 
     def add_reply(self, response: Any) -> None:
@@ -130,9 +135,9 @@ class Usage:
 
     def as_dict(self) -> dict[str, int]:
         data = asdict(self)
-        data.pop("waits")
-        data.pop("replies")
-        data["reasks"] = max(self.replies - 1, 0)
+        for internal in ("waits", "replies", "attempts"):
+            data.pop(internal)
+        data["reasks"] = max(self.attempts - 1, 0)
         return data
 
 
@@ -230,6 +235,7 @@ def read_sync(messages: list[dict[str, str]], settings: ModelSettings, usage: Us
     client = openai.OpenAI(**_client_options(settings))
     try:
         def create(**kwargs: Any) -> Any:
+            usage.attempts += 1
             for attempt in _retrying(settings, usage, is_async=False):
                 with attempt:
                     usage.requests += 1
@@ -246,6 +252,7 @@ def read_sync(messages: list[dict[str, str]], settings: ModelSettings, usage: Us
                 if not _falls_back(current, exc):
                     raise _classify(exc, settings, usage) from exc
                 usage.mode_fallbacks += 1
+                usage.attempts = 0
         raise AssertionError("unreachable: the last mode never falls back")
     finally:
         client.close()
@@ -256,6 +263,7 @@ async def read_async(messages: list[dict[str, str]], settings: ModelSettings, us
     client = openai.AsyncOpenAI(**_client_options(settings))
     try:
         async def create(**kwargs: Any) -> Any:
+            usage.attempts += 1
             async for attempt in _retrying(settings, usage, is_async=True):
                 with attempt:
                     usage.requests += 1
@@ -271,6 +279,7 @@ async def read_async(messages: list[dict[str, str]], settings: ModelSettings, us
                 if not _falls_back(current, exc):
                     raise _classify(exc, settings, usage) from exc
                 usage.mode_fallbacks += 1
+                usage.attempts = 0
         raise AssertionError("unreachable: the last mode never falls back")
     finally:
         await client.close()
@@ -308,7 +317,7 @@ def _classify(exc: BaseException, settings: ModelSettings, usage: Usage) -> Exce
         return ModelCallError(f"{where} kept failing after {usage.requests} attempts ({_short(cause)}); "
                               "try again later or raise --timeout", "transient")
     if isinstance(exc, InstructorRetryException | json.JSONDecodeError):
-        return ModelCallError(f"{where}: the reply did not fit the schema after {max(usage.replies - 1, 0)} re-asks "
+        return ModelCallError(f"{where}: the reply did not fit the schema after {max(usage.attempts - 1, 0)} re-asks "
                               f"({_short(cause)})", "invalid_reply")
     if isinstance(exc, InstructorError):
         return ModelCallError(f"{where}: unusable reply ({_short(cause)})", "invalid_reply")

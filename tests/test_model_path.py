@@ -219,6 +219,16 @@ def test_malformed_json_is_reasked_a_bounded_number_of_times(tmp_path: Path) -> 
     assert "sum" not in reask.lower() and "add up" not in reask.lower()  # shape only, never arithmetic
 
 
+def test_truncated_response_body_is_bounded_too(tmp_path: Path) -> None:
+    # A proxy cutting the body: openai raises json.JSONDecodeError, not an APIError. Stub only: nothing to replay.
+    with StubServer([Reply.malformed()] * 3) as server:
+        report = extract_with_model(SEED_000, settings(server.base_url, tmp_path, max_reasks=2))
+        assert server.request_count == 3
+    assert rules(report) == ["extract.model_error"]
+    assert report.extraction is not None and report.extraction.usage is not None
+    assert report.extraction.usage["reasks"] == 2
+
+
 def test_wrong_types_are_reasked_and_a_fixed_reply_is_used(tmp_path: Path) -> None:
     good = faithful_reading(SEED_000).model_dump(mode="json")
     bad = json.loads(json.dumps(good))
@@ -258,6 +268,7 @@ def test_401_is_not_retried_and_says_what_to_fix(tmp_path: Path) -> None:
         assert len(cassette.requests) == 1
     assert code == 2
     assert stderr.count("extract: error:") == 1 and "--api-key" in stderr and "OPENAI_API_KEY" in stderr
+    assert all(line.startswith("extract:") for line in stderr.splitlines())  # no library log noise
     assert reports[0]["cells"] == gold(SEED_000)["cells"]  # the report is still printed, from the parser
     assert [i["rule"] for i in reports[0]["review"]] == ["extract.model_error"]
 
