@@ -10,6 +10,7 @@ Tests derive the faulty replies (off by one, hallucinated, obeying an injection)
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from extractor.pipeline import read_document
 from extractor.schema import ModelCell, ModelFact, ModelReading
 from extractor.template import value_kind
 
-SHARED = Path("/work/shared")
+# The seeds and gold live outside the repository; GOV_EXTRACTOR_SHARED points elsewhere if they move.
+SHARED = Path(os.environ.get("GOV_EXTRACTOR_SHARED", "/work/shared"))
 SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
 _TRAILING_NUMBER = re.compile(r"(?:[-—–/]|减?[\d,，.]+|[0-9０-９,，.]+)\s*$")
 _SENTENCE_END = "。；;\n"
