@@ -12,6 +12,7 @@ accepted (rule `extract.ungrounded`).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class SourceText:
         self.flat = halfwidth(visible)  # same length as the original: offsets carry over
         self.squashed, self.offsets = squash(visible)
         self.tokens = [_Token(m.start(), m.end(), m.group()) for m in _CELL_NUMBER.finditer(self.flat)]
+        self.starts = [t.start for t in self.tokens]
 
     def label_spans(self, label: str) -> list[tuple[int, int]]:
         """Original (start, end) of every place the label is printed, however it is spaced or wrapped."""
@@ -111,13 +113,8 @@ class SourceText:
             at = self.squashed.find(needle, at + 1)
 
     def numbers_after(self, end: int, count: int) -> list[_Token]:
-        found: list[_Token] = []
-        for token in self.tokens:
-            if token.start >= end + ROW_WINDOW or len(found) == count:
-                break
-            if token.start >= end:
-                found.append(token)
-        return found
+        first = bisect.bisect_left(self.starts, end)
+        return [t for t in self.tokens[first : first + count] if t.start < end + ROW_WINDOW]
 
 
 def squash(text: str) -> tuple[str, list[int]]:
