@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from .errors import ConfigError
 from .pipeline import extract_file
 from .schema import Report
 
@@ -44,6 +45,11 @@ def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def reader(*, model: str | None, base_url: str | None, api_key: str | None, mode: str | None, model_when: str,
            no_cache: bool, cache_dir: Path | None, timeout: float) -> Callable[[str], Report]:
     if not model:
+        given = [name for name, value in (("--base-url", base_url), ("--api-key", api_key), ("--mode", mode),
+                                          ("--model-when", model_when != "always"), ("--no-cache", no_cache),
+                                          ("--cache-dir", cache_dir)) if value]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only make sense with --model NAME; add it or drop them")
         return extract_file
     from .llm import settings_from  # imported here: keeps openai out of the offline path
     from .modelpath import extract_with_model

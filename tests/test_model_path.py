@@ -381,3 +381,8 @@ def test_neither_reader_has_anything_means_failed_and_other_reports_go_on(tmp_pa
     assert [r["status"] for r in reports] == ["failed", "accepted"]
     assert "extract.model_error" in {i["rule"] for i in reports[0]["review"]}
     assert reports[1]["cells"] == gold(SEED_000)["cells"]
+
+
+def test_model_options_without_model_are_refused() -> None:
+    code, reports, stderr = run_cli([str(SEED_000), "--mode", "json"])
+    assert code == 2 and reports == [] and "--model" in stderr
