@@ -174,3 +174,26 @@ def test_retry_after_is_honoured_in_seconds_dates_and_ms() -> None:
     dated = retry_after_s(_status_error(openai.RateLimitError, 429, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
     assert dated == 0.0  # a date in the past: retry at once
     assert retry_after_s(SimpleNamespace()) is None  # type: ignore[arg-type]
+
+
+def test_a_table_only_the_model_could_read_is_filled_and_then_verified() -> None:
+    from extractor.parse import TableRead
+    from extractor.pipeline import assemble
+
+    result = read_document(load(SEEDS[0]))
+    cells = {k: v for k, v in result.reading.cells.items() if not k.startswith("app.")}
+    tables = dict(result.reading.tables) | {"app": TableRead("missing", reason="unreadable layout")}
+    blind = dataclasses.replace(result, reading=dataclasses.replace(result.reading, cells=cells, tables=tables))
+    merged = merge(blind, ground(SourceText(result.document.text), faithful_reading(SEEDS[0]), {}))
+    report = assemble(merged.result, merged.cells, merged.provenance, extra_review=merged.review)
+    assert report.cells == gold(SEEDS[0])["cells"]
+    assert {report.provenance[k].by for k in report.cells if k.startswith("app.")} == {"model"}
+    assert report.tables["app"].state == "read" and report.tables["app"].template == "2021"
+    assert report.status == "accepted"  # grounded, and the verifier found every balance rule satisfied
+    off = faithful_reading(SEEDS[0])
+    off = off.model_copy(update={"cells": [c.model_copy(update={"value": 10, "printed": "10"})
+                                           if c.key == "app.new.natural" else c for c in off.cells]})
+    merged = merge(blind, ground(SourceText(result.document.text), off, {}))
+    report = assemble(merged.result, merged.cells, merged.provenance, extra_review=merged.review)
+    assert report.status == "needs_review"  # the model's reading alone does not balance: the verifier says so
+    assert "app.row_sum" in {i.rule for i in report.review}
