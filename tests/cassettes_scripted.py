@@ -23,7 +23,8 @@ CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 REPLAY_URL = "http://127.0.0.1:1/v1"
 HEADER = ("# Scripted replies: recorded through the real openai client against tests/stub_openai.py (a local stub);\n"
           "# not a real model's output. Re-record: delete this file and rerun its test (docs/model.md).\n")
-_RESPONSE_HEADERS_DROPPED = ("set-cookie", "openai-organization", "x-request-id", "openai-project")
+# Credentials, and what changes on every recording (so re-recording an unchanged case gives an identical file).
+_RESPONSE_HEADERS_DROPPED = ("set-cookie", "openai-organization", "x-request-id", "openai-project", "date", "server")
 
 
 def _clean_response(response: dict[str, Any]) -> dict[str, Any]:
