@@ -101,11 +101,11 @@ def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool, **mo
             continue
         reports.append(report)
         emit(report, output, pretty=pretty)
-    failures += model_problems(reports, error_line)
+    unusable_model = model_problems(reports, error_line)
     if model["model"] and not quiet:
         click.echo(usage_line(reports), err=True)
     if len(files) > 1 and not quiet:
         click.echo(_summary([r.status for r in reports], failures), err=True)
-    sys.exit(EXIT_INPUT if failures else EXIT_OK)
+    sys.exit(EXIT_INPUT if failures or unusable_model else EXIT_OK)
 
 
