@@ -107,12 +107,14 @@ class JobOptions:
     """What shapes a job's results; a DIR holds the results of one set of these."""
 
     model: str | None = None
-    prompt: str | None = None  # the model path's prompt (name, version, sha256)
+    prompt: str | None = None  # the model path's prompt: name@version:sha256
+    mode: str | None = None  # how the model's reply is structured
+    model_when: str | None = None  # always | needs-review
     shard: tuple[int, int] | None = None
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"parser_version": PARSER_VERSION, "model": self.model, "prompt": self.prompt,
-                "shard": "/".join(map(str, self.shard)) if self.shard else None}
+        return {"parser_version": PARSER_VERSION, "model": self.model, "prompt": self.prompt, "mode": self.mode,
+                "model_when": self.model_when, "shard": "/".join(map(str, self.shard)) if self.shard else None}
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -203,8 +205,7 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
     with _locked(out):
         open_job(out, spec.options, force=spec.force)
         with Journal(out) as journal:
-            pending = [p for p in inputs if not journal.done(p)
-                       or (spec.retry_failed and journal.status(p) == "failed")]
+            pending = [p for p in inputs if not journal.done(p) or (spec.retry_failed and journal.failed(p))]
             state = Progress(total=len(inputs), resumed=len(inputs) - len(pending))
             tracker = Tracker(journal, state, progress)
             budget_reached = False
@@ -270,7 +271,9 @@ def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
     if any(dest.resolve() == src.resolve() for src in sources):
         raise StoreError(f"{dest}: merge into a new DIR, not into one of the shards")
     dest.mkdir(parents=True, exist_ok=True)
-    options = JobOptions(model=fingerprints[0]["model"], prompt=fingerprints[0]["prompt"])
+    first = fingerprints[0]
+    options = JobOptions(model=first["model"], prompt=first["prompt"], mode=first["mode"],
+                         model_when=first["model_when"])
     with _locked(dest):
         open_job(dest, options, force=False)
         with Journal(dest) as merged:

@@ -79,7 +79,7 @@ def journal_record(path: str, report: Report) -> tuple[dict[str, Any], str]:
         "tokens": [tokens_in, tokens_out],
         "csv": _csv_rows(report),
     }
-    if report.extraction and report.extraction.error and report.status == "failed":
+    if report.extraction and report.extraction.error:
         header["error"] = report.extraction.error
     return slim(header), encode(header, report.model_dump_json())
 
@@ -160,6 +160,7 @@ class _Summary:
         self.years: Counter[str] = Counter()
         self.tokens = [0, 0]
         self.failed: list[dict[str, str]] = []
+        self.model_errors = 0  # reports kept with the parser's reading because the model call failed
 
     def add(self, header: dict[str, Any]) -> None:
         self.status[header["status"]] += 1
@@ -169,8 +170,10 @@ class _Summary:
             self.years[str(header["year"] or "(unknown)")] += 1
         self.tokens[0] += header["tokens"][0]
         self.tokens[1] += header["tokens"][1]
-        if "error" in header:
-            self.failed.append({"path": header["path"], "reason": header["error"]})
+        if header["status"] == "failed":
+            self.failed.append({"path": header["path"], "reason": header.get("error") or ""})
+        elif header.get("error"):
+            self.model_errors += 1
 
     def as_dict(self, run: dict[str, Any]) -> dict[str, Any]:
         price_in, price_out = run.get("price_in"), run.get("price_out")
@@ -186,5 +189,6 @@ class _Summary:
             "tokens": {"input": self.tokens[0], "output": self.tokens[1]},
             "estimated_cost": cost,
             "failed": self.failed,
+            "model_errors": self.model_errors,
             "run": run,
         }

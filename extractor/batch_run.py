@@ -8,9 +8,10 @@ injected `extract_one(path) -> Report` coroutine runs under an `asyncio.Semaphor
 writes run in a thread so the event loop keeps the model calls going while they fsync.
 
 What counts as failed: an `ExtractorError` (bad input, model failed for good) is a property
-of the input: the report is journaled as failed and `--retry-failed` redoes it. Any other
-exception (a network drop, a bug) is not the input's fault: the input stays pending, is
-listed as unfinished, and the next run of the same command tries it again.
+of the input: the report is journaled as failed and `--retry-failed` redoes it. A
+`ConfigError` (e.g. a rejected API key) stops the model path: no other call could succeed.
+Any other exception (a network drop, a bug) is not the input's fault: the input stays
+pending, is listed as unfinished, and the next run of the same command tries it again.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any, TypeVar
 from aiolimiter import AsyncLimiter
 
 from .batch_outputs import failed_report, journal_record, tokens
-from .errors import ExtractorError
+from .errors import ConfigError, ExtractorError
 from .journal import Journal
 from .pipeline import extract_file
 from .schema import Report
@@ -83,6 +84,7 @@ class Tracker:
     def __init__(self, journal: Journal, progress: Progress, callback: ProgressFn | None) -> None:
         self.journal, self.progress, self.callback = journal, progress, callback
         self.unfinished: list[tuple[str, str]] = []
+        self.fatal: ConfigError | None = None  # stops the model path: no further call can succeed
         # Tokens of the whole job, counted when a call returns (not when it is committed), so
         # the budget check before the next call sees every call that has finished.
         self.tokens_used = sum(sum(slot.header["tokens"]) for slot in journal.index.values())
@@ -211,7 +213,7 @@ async def _schedule(
     stopped = False
     for path in pending:
         await slots.acquire()
-        if committer.done():  # the journal cannot be written (e.g. disk full): stop starting calls
+        if committer.done() or tracker.fatal:  # the journal cannot be written, or no call can work
             slots.release()
             break
         if budget is not None and tracker.tokens_used >= budget:
@@ -224,6 +226,8 @@ async def _schedule(
     await asyncio.gather(*tasks)
     await finished.put(None)
     await committer
+    if tracker.fatal:
+        raise tracker.fatal
     return stopped
 
 
@@ -236,6 +240,9 @@ async def _one(
             await limiter.acquire()
         try:
             report = await extract_one(path)
+        except ConfigError as err:  # e.g. a rejected API key: every other call would fail alike
+            tracker.fatal = tracker.fatal or err
+            return
         except ExtractorError as err:
             report = failed_report(path, str(err))
         except Exception as err:

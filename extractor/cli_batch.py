@@ -1,7 +1,8 @@
 """`extract batch`: whole directories of reports, resumable, with progress and a summary.
 
     extract batch INPUT... --out DIR [--workers N] [--shard K/N] [--retry-failed] [--force] [--quiet]
-                 [--model NAME --concurrency N --rate REQ/MIN --budget TOKENS] [--price-in X --price-out Y]
+                 [--model NAME [--base-url URL --api-key KEY --mode M --model-when W ...]
+                  --concurrency N --rate REQ/MIN --budget TOKENS] [--price-in X --price-out Y]
     extract batch merge DIR... --out DEST
 
 Exit codes: 0 every input has a result (bad inputs included, as failed); 2 the options or
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,9 @@ from rich.progress import Progress as Bar
 
 from .batch import BatchSpec, JobOptions, merge, parse_shard, run_batch
 from .batch_run import ExtractOne, Progress
+from .cli_model import model_options
 from .errors import ConfigError, ExtractorError
+from .schema import Report
 
 EXIT_OK, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -100,12 +104,36 @@ class BarProgress:
         self.bar.stop()
 
 
-def model_extractor(model: str) -> ExtractOne:
-    """`--model`: the model path is `extractor.reconcile.aextract_with_model`, pending in this branch."""
-    raise ConfigError(
-        f"--model {model}: the model path (extractor/reconcile.py) is not part of this build yet; "
-        "run without --model to use the offline parser"
-    )
+class TransientModelFailure(Exception):
+    """The model could not be reached for now (after its retries): the input stays pending."""
+
+
+def model_extractor(model: str, **options: Any) -> tuple[ExtractOne, JobOptions]:
+    """`--model`: each report through `modelpath.aextract_with_model`, and the job's fingerprint.
+
+    A model error that is the network's or the server's (`transient:`) leaves the input
+    pending for the next run instead of recording a parser-only report; a rejected key or
+    an unknown model name (`auth:`, `not_found:`) stops the batch, since every call would fail.
+    """
+    from .llm import settings_from  # imported here: keeps openai out of the offline path
+    from .modelpath import PROMPT, aextract_with_model
+    from .prompts import load_prompt
+
+    settings = settings_from(model, **options)
+    prompt = load_prompt(*PROMPT).record()
+
+    async def extract_one(path: str) -> Report:
+        report = await aextract_with_model(path, settings)
+        error = (report.extraction.error if report.extraction else None) or ""
+        if error.startswith(("auth:", "not_found:")):
+            raise ConfigError(error.split(": ", 1)[1])
+        if error.startswith("transient:"):
+            raise TransientModelFailure(error)
+        return report
+
+    job = JobOptions(model=model, prompt=f"{prompt['name']}@{prompt['version']}:{prompt['sha256']}",
+                     mode=settings.resolved_mode, model_when=settings.model_when)
+    return extract_one, job
 
 
 def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
@@ -135,7 +163,6 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The batch directory: journal, results.jsonl, cells.csv, summary.json.")
 @click.option("--workers", type=click.IntRange(min=1), help="Offline: processes (default: every core).")
-@click.option("--model", help="Read with a language model too (the model path; pending in this build).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Model calls in flight at once.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most this many model calls a minute.")
@@ -146,18 +173,19 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
 @click.option("--price-in", type=float, help="Price per million input tokens, for the cost estimate.")
 @click.option("--price-out", type=float, help="Price per million output tokens, for the cost estimate.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on standard error.")
-def run(inputs: tuple[str, ...], out: Path, workers: int | None, model: str | None, concurrency: int,
-        rate: float | None, budget: int | None, shard: str | None, retry_failed: bool, force: bool,
-        price_in: float | None, price_out: float | None, quiet: bool) -> None:
+@model_options
+def run(inputs: tuple[str, ...], out: Path, workers: int | None, concurrency: int, rate: float | None,
+        budget: int | None, shard: str | None, retry_failed: bool, force: bool, price_in: float | None,
+        price_out: float | None, quiet: bool, model: str | None, **model_settings: Any) -> None:
     """Extract every report in INPUT... (files, directories searched for .txt .md .html .htm,
     or @LIST / *.lst / *.list files naming one path a line) into DIR. Killed at any point,
     the same command resumes; nothing finished is redone."""
     started = time.monotonic()
     try:
+        extract_one, job = _reader(model, model_settings)
         spec = BatchSpec(
             inputs=list(inputs), out=out, workers=workers, concurrency=concurrency, rate=rate, budget=budget,
-            options=JobOptions(model=model, shard=parse_shard(shard) if shard else None),
-            extract_one=model_extractor(model) if model else None,
+            options=replace(job, shard=parse_shard(shard) if shard else None), extract_one=extract_one,
             retry_failed=retry_failed, force=force, price_in=price_in, price_out=price_out,
         )
         display = None if quiet else BarProgress() if sys.stderr.isatty() else PlainProgress()
@@ -183,6 +211,17 @@ def run(inputs: tuple[str, ...], out: Path, workers: int | None, model: str | No
             click.echo(f"extract batch: {result.pending} inputs left because {why}; run the same command again "
                        "to go on", err=True)
     sys.exit(EXIT_INCOMPLETE if result.pending else EXIT_OK)
+
+
+def _reader(model: str | None, options: dict[str, Any]) -> tuple[ExtractOne | None, JobOptions]:
+    if model:
+        return model_extractor(model, use_cache=not options.pop("no_cache"), timeout_s=options.pop("timeout"),
+                               **options)
+    given = [f"--{name.replace('_', '-')}" for name, value in options.items()
+             if value and not (name == "model_when" and value == "always") and name != "timeout"]
+    if given:
+        raise ConfigError(f"{', '.join(given)} only make sense with --model NAME; add it or drop them")
+    return None, JobOptions()
 
 
 @batch.command("merge", context_settings={"help_option_names": ["-h", "--help"]})

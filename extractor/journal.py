@@ -47,11 +47,11 @@ def split(line: str) -> tuple[dict[str, Any], str]:
     return header, line[cut + len(_REPORT_KEY) : line.rstrip("\n").rindex("}")]
 
 
-INDEXED = ("path", "status", "tokens", "rules")  # what the index keeps in memory per report: a few bytes
+INDEXED = ("path", "status", "tokens", "rules", "error")  # what the index keeps per report: a few bytes
 
 
 def slim(header: dict[str, Any]) -> dict[str, Any]:
-    return {key: header[key] for key in INDEXED}
+    return {key: header.get(key) for key in INDEXED}
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,10 @@ class Journal:
     def done(self, path: str) -> bool:
         return path in self.index
 
-    def status(self, path: str) -> str | None:
+    def failed(self, path: str) -> bool:
+        """Recorded as failed, or with an error (e.g. the model's) that `--retry-failed` should retry."""
         slot = self.index.get(path)
-        return None if slot is None else str(slot.header["status"])
+        return slot is not None and (slot.header["status"] == "failed" or bool(slot.header["error"]))
 
     def commit(self, records: Iterable[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
         """Write and fsync the lines of `records` ((slim header, line) pairs); return the headers once on disk."""

@@ -201,8 +201,8 @@ def test_cli_batch_progress_and_summary(tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["estimated_cost"] == 0
     quiet = runner.invoke(main, ["batch", str(SEEDS[0]), "--out", str(out / "q"), "-q"])
     assert quiet.exit_code == 0 and quiet.output == ""
-    model = runner.invoke(main, ["batch", str(SEEDS[0]), "--out", str(out / "m"), "--model", "x", "-q"])
-    assert model.exit_code == 2 and "--model" in model.output
+    model = runner.invoke(main, ["batch", str(SEEDS[0]), "--out", str(out / "m"), "--base-url", "http://x", "-q"])
+    assert model.exit_code == 2 and "only make sense with --model" in model.output
 
 
 def test_cells_csv_quotes_a_path_with_a_comma(tmp_path: Path) -> None:

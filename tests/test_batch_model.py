@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from batch_stub import MODEL, requested_path, stub_extractor
-from conftest import SEEDS
+from click.testing import CliRunner, Result
+from conftest import SEEDS, gold_for
+from scripted import faithful_reading
 from stub_openai import Reply, StubServer
 from test_batch import make_variants, mixed_inputs
 
+from extractor import llm
 from extractor.batch import BatchSpec, JobOptions, run_batch
+from extractor.cli import main
+from extractor.journal import Journal
 
 pytestmark = [pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project"),
               pytest.mark.enable_socket]
@@ -69,3 +75,78 @@ def test_model_path_mixed_batch_and_unfinished_calls(tmp_path: Path) -> None:
     assert server.request_count == 1 and rerun.pending == 0 and rerun.summary["reports"] == len(inputs)
     lines = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert {json.loads(line)["extraction"]["model"] for line in lines} == {MODEL, None}
+
+
+# ---- the real model path (modelpath.aextract_with_model) through `extract batch --model` ----------
+
+
+@pytest.fixture()
+def instant_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_wait(seconds: float) -> None:
+        del seconds
+
+    monkeypatch.setattr(llm, "ASLEEP", no_wait)
+    monkeypatch.setattr(llm, "SLEEP", lambda seconds: None)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+def faithful(body: dict[str, Any]) -> Reply:
+    """What a faithful model answers for the seed the prompt is about (in the request's mode)."""
+    user = body["messages"][-1]["content"]
+    seed = next(s for s in SEEDS if _first_line(s) in user)
+    data = faithful_reading(seed).model_dump(mode="json")
+    if body.get("tools"):
+        return Reply(tool_call={"name": body["tools"][0]["function"]["name"], "arguments": data})
+    return Reply.json(data)
+
+
+def _first_line(seed: Path) -> str:
+    return next(line.strip() for line in seed.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def batch_cli(inputs: list[str], out: Path, url: str, *extra: str) -> Result:
+    return CliRunner().invoke(main, ["batch", *inputs, "--out", str(out), "--model", "scripted-model",
+                                     "--base-url", url, "--api-key", "sk-test-dummy", "--mode", "json",
+                                     "--no-cache", "--workers", "1", "-q", *extra])
+
+
+def test_model_batch_reads_every_seed_once_and_a_rerun_calls_nothing(tmp_path: Path, instant_retries: None) -> None:
+    inputs, out = [str(s) for s in SEEDS], tmp_path / "out"
+    with StubServer(responder=faithful) as server:
+        first = batch_cli(inputs, out, server.base_url, "--concurrency", "3")
+        again = batch_cli(inputs, out, server.base_url)
+        assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+        assert server.request_count == len(SEEDS)  # --no-cache: only the journal saves the second run's calls
+        other_mode = batch_cli(inputs, out, server.base_url, "--mode", "md_json")
+    assert other_mode.exit_code == 2 and "mode 'json' → 'md_json'" in other_mode.output
+    reports = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    for seed, report in zip(SEEDS, reports, strict=True):
+        assert report["cells"] == gold_for(seed)["cells"] and report["status"] == gold_for(seed)["expected_status"]
+        assert report["extraction"]["model"] == "scripted-model" and report["extraction"]["usage"]["requests"] == 1
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["tokens"]["input"] > 0 and summary["model_errors"] == 0
+
+
+def test_model_outage_leaves_reports_pending_and_a_rerun_finishes(tmp_path: Path, instant_retries: None) -> None:
+    inputs, out = mixed_inputs(tmp_path / "in"), tmp_path / "out"
+    with StubServer(responder=lambda body: Reply.server_error()) as down:
+        outage = batch_cli(inputs, out, down.base_url)
+    assert outage.exit_code == 3
+    with Journal(out, readonly=True) as journal:
+        assert sorted(journal.index) == sorted(inputs[5:])  # only the unusable files are recorded (failed)
+    with StubServer(responder=faithful) as server:
+        rerun = batch_cli(inputs, out, server.base_url)
+        assert rerun.exit_code == 0 and server.request_count == len(SEEDS)
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["by_status"]["failed"] == 3
+
+
+def test_a_rejected_key_stops_the_batch_at_once(tmp_path: Path, instant_retries: None) -> None:
+    with StubServer(responder=lambda body: Reply.unauthorized()) as server:
+        result = batch_cli([str(s) for s in SEEDS], tmp_path / "out", server.base_url, "--concurrency", "1")
+        assert result.exit_code == 2 and "API key" in result.output
+        assert server.request_count == 1
+
+
+def test_model_settings_without_model_are_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["batch", str(SEEDS[0]), "--out", str(tmp_path), "--mode", "json"])
+    assert result.exit_code == 2 and "--mode only make sense with --model" in result.output
