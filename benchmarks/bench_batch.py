@@ -10,10 +10,11 @@ parent process and of its largest worker (sampled from /proc every 50 ms).
 
 model: starts tests/stub_openai.py's StubServer in its own process, answering every call
 after a fixed delay, and runs the batch's async scheduler in this process with the real
-`openai.AsyncOpenAI` client (tests/batch_stub.py): (a) one call per report plus the parser
-in worker processes, (b) the calls alone (a precomputed report), against the ideal
-N × delay / concurrency; and the client-side overhead per call, as wall latency above the
-stub's delay (sequential calls) and as CPU time of this process per call.
+`openai.AsyncOpenAI` client: (a) the calls alone (a precomputed report), (b) one call per
+report plus the parser in worker processes (tests/batch_stub.py), (c) the real model path
+(`modelpath.aextract_with_model`: instructor, parser, grounding, merge), each against the
+ideal N × delay / concurrency; and the client-side overhead per call, as wall latency
+above the stub's delay (sequential calls) and as CPU time of this process per call.
 """
 
 from __future__ import annotations
@@ -136,10 +137,14 @@ def offline(args: argparse.Namespace) -> dict[str, object]:
 # ---- model path ------------------------------------------------------------------------------
 
 
+EMPTY_READING = {"agency": None, "year": None, "tables_published": True, "cells": [], "facts": []}
+
+
 def _serve(delay: float, port_out: multiprocessing.connection.Connection) -> None:
     from stub_openai import Reply, StubServer
 
-    with StubServer(responder=lambda body: Reply.json({"ok": True}), delay_s=delay) as server:
+    # A valid (empty) ModelReading: the real model path parses, grounds and merges it.
+    with StubServer(responder=lambda body: Reply.json(EMPTY_READING), delay_s=delay) as server:
         port_out.send(server.port)
         port_out.recv()  # until the benchmark is done
 
@@ -166,7 +171,12 @@ def model(args: argparse.Namespace) -> dict[str, object]:
         await call(path)
         return canned
 
-    for name, extract_one in (("with_parser", with_parser), ("calls_only", calls_only)):
+    from extractor.cli_batch import model_extractor
+
+    real, _ = model_extractor("stub-model", base_url=base_url, api_key="sk-bench", mode="json", use_cache=False)
+    variants = {"calls_only": calls_only, "with_parser": with_parser, "modelpath": real}
+    for name in args.variants.split(","):
+        extract_one = variants[name]
         with tempfile.TemporaryDirectory() as tmp:
             cpu, started = time.process_time(), time.perf_counter()
             result = run_batch(BatchSpec(inputs=inputs, out=Path(tmp), options=JobOptions(model=MODEL),
@@ -221,6 +231,9 @@ def main() -> None:
     mod.add_argument("--concurrency", type=int, default=32)
     mod.add_argument("--delay", type=float, default=0.2)
     mod.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    mod.add_argument("--variants", default="calls_only,with_parser,modelpath",
+                     help="calls_only: the call and a precomputed report; with_parser: the call, then the parser "
+                          "in worker processes; modelpath: extract --model's own aextract_with_model")
     args = parser.parse_args()
     print(json.dumps(offline(args) if args.which == "offline" else model(args), ensure_ascii=False, indent=2))
 
