@@ -86,7 +86,7 @@ class BarProgress:
     """A live bar on a terminal, redrawn at most ten times a second."""
 
     def __init__(self) -> None:
-        columns = (TextColumn("extract batch"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"))
+        columns = (BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("{task.fields[info]}"))
         self.bar = Bar(*columns, console=Console(stderr=True), auto_refresh=False)
         self.task = self.bar.add_task("batch", total=None, info="")
         self.last = 0.0
@@ -94,7 +94,10 @@ class BarProgress:
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        self.bar.update(self.task, total=p.total, completed=p.resumed + p.done, info=_counts(p))
+        info = (f"ok {p.accepted} review {p.needs_review} failed {p.failed}"
+                + (f" unfinished {p.unfinished}" if p.unfinished else "")
+                + f" | tokens {p.tokens_in:,}/{p.tokens_out:,} | {p.rate:.1f}/s | ETA {_fmt_time(p.eta)}")
+        self.bar.update(self.task, total=p.total, completed=p.resumed + p.done, info=info)
         if now - self.last >= 0.1 or p.left == 0:
             self.last = now
             self.bar.refresh()
@@ -151,6 +154,9 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
     cost = summary["estimated_cost"]
     lines.append(f"  tokens {tokens['input']:,} in / {tokens['output']:,} out"
                  + (f"; estimated cost {cost:.4f}" if cost is not None else ""))
+    if summary.get("model_errors"):
+        lines.append(f"  {summary['model_errors']} reports kept the parser's reading alone: the model call failed "
+                     "(extract.model_error; --retry-failed redoes them)")
     for failure in summary["failed"][:10]:
         lines.append(f"  failed: {failure['reason']}")
     if len(summary["failed"]) > 10:
@@ -162,7 +168,7 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The batch directory: journal, results.jsonl, cells.csv, summary.json.")
-@click.option("--workers", type=click.IntRange(min=1), help="Offline: processes (default: every core).")
+@click.option("--workers", type=click.IntRange(min=1), help="Parser processes (default: every core).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Model calls in flight at once.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most this many model calls a minute.")
