@@ -188,6 +188,8 @@ def run(inputs: tuple[str, ...], out: Path, workers: int | None, concurrency: in
     the same command resumes; nothing finished is redone."""
     started = time.monotonic()
     try:
+        if not model and (rate or budget):
+            raise ConfigError("--rate and --budget limit model calls; add --model NAME or drop them")
         extract_one, job = _reader(model, model_settings)
         spec = BatchSpec(
             inputs=list(inputs), out=out, workers=workers, concurrency=concurrency, rate=rate, budget=budget,

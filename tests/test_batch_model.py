@@ -150,3 +150,5 @@ def test_a_rejected_key_stops_the_batch_at_once(tmp_path: Path, instant_retries:
 def test_model_settings_without_model_are_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["batch", str(SEEDS[0]), "--out", str(tmp_path), "--mode", "json"])
     assert result.exit_code == 2 and "--mode only make sense with --model" in result.output
+    result = CliRunner().invoke(main, ["batch", str(SEEDS[0]), "--out", str(tmp_path), "--budget", "100"])
+    assert result.exit_code == 2 and "add --model" in result.output
