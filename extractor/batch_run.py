@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -84,6 +85,7 @@ class Tracker:
     def __init__(self, journal: Journal, progress: Progress, callback: ProgressFn | None) -> None:
         self.journal, self.progress, self.callback = journal, progress, callback
         self.unfinished: list[tuple[str, str]] = []
+        self.handled: set[str] = set()  # inputs this run committed or gave up on
         self.fatal: ConfigError | None = None  # stops the model path: no further call can succeed
         # Tokens of the whole job, counted when a call returns (not when it is committed), so
         # the budget check before the next call sees every call that has finished.
@@ -96,6 +98,7 @@ class Tracker:
         progress = self.progress
         records = []
         for path, record, reason in outcomes:
+            self.handled.add(path)
             if record is not None:
                 records.append(record)
             elif reason is not None:
@@ -154,18 +157,24 @@ def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
     with ProcessPoolExecutor(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
         inflight: dict[Future[list[Outcome]], Sequence[str]] = {}
         while True:
-            while len(inflight) < workers * 3 and (chunk := next(chunks, None)) is not None:
-                inflight[pool.submit(extract_chunk, chunk)] = chunk
+            try:
+                while len(inflight) < workers * 3 and (chunk := next(chunks, None)) is not None:
+                    inflight[pool.submit(extract_chunk, chunk)] = chunk
+            except BrokenProcessPool:  # a worker was killed (e.g. out of memory): stop starting work
+                chunks = iter([])
             if not inflight:
-                return
+                break
             finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for future in finished:
                 chunk = inflight.pop(future)
                 try:
                     outcomes = future.result()
-                except Exception as err:  # a worker died: its inputs stay pending
+                except Exception as err:  # a worker died: its inputs stay pending for the next run
                     outcomes = [(path, None, f"worker failed: {type(err).__name__}: {err}") for path in chunk]
                 tracker.commit(outcomes)
+    never_started = [path for path in pending if path not in tracker.handled]
+    if never_started:  # the pool broke before they were sent: pending too, with the reason
+        tracker.commit([(path, None, "not started: the worker pool broke") for path in never_started])
 
 
 # ---- with a model: asyncio, bounded concurrency, client-side rate limit ----------------------

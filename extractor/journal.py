@@ -74,8 +74,15 @@ class Journal:
         self._file = self._open()
 
     def _open(self) -> Any:
+        new = not self.readonly and not self.path.exists()
         try:
             handle = self.path.open("rb" if self.readonly else "a+b")
+            if new:  # the file's name must survive a crash too, not only its lines
+                directory = os.open(self.path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
         except OSError as err:
             raise StoreError(f"{self.path}: cannot open the batch journal ({err.strerror}); check DIR") from err
         handle.seek(0)

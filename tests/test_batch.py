@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import synth
 from click.testing import CliRunner
 from conftest import SEEDS, gold_for
 
+from extractor import batch_run
 from extractor.batch import BatchSpec, JobOptions, collect_inputs, in_shard, merge, parse_shard, run_batch
+from extractor.batch_run import Outcome, extract_chunk
 from extractor.cli import main
 from extractor.errors import ConfigError, StoreError
 from extractor.journal import JOURNAL, Journal
@@ -222,10 +225,11 @@ def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeyp
     real_fsync = journal_module.os.fsync
     calls = {"n": 0}
 
-    def full_disk(fd: int) -> None:
-        calls["n"] += 1
-        if calls["n"] >= 3:
-            raise OSError(28, "No space left on device")
+    def full_disk(fd: int) -> None:  # the journal's third group of reports no longer fits
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(JOURNAL):
+            calls["n"] += 1
+            if calls["n"] >= 3:
+                raise OSError(28, "No space left on device")
         real_fsync(fd)
 
     monkeypatch.setattr(journal_module.os, "fsync", full_disk)
@@ -239,3 +243,27 @@ def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeyp
     resumed = run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
     assert resumed.progress.resumed == committed and resumed.progress.done == len(inputs) - committed
     assert len((out / "results.jsonl").read_text(encoding="utf-8").splitlines()) == len(inputs)
+
+
+def test_a_killed_worker_leaves_its_inputs_pending_and_the_rest_finish_on_rerun(tmp_path: Path) -> None:
+    inputs = [str(p) for p in make_variants(tmp_path / "in", 30)]
+    crash = tmp_path / "in" / "crash.txt"
+    crash.write_text("x", encoding="utf-8")
+    inputs.append(str(crash))  # late, so that work finished before the crash is kept
+    out = tmp_path / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_run, "extract_chunk", _die_on_crash)
+        broken = run_batch(BatchSpec(inputs=inputs, out=out, workers=2))
+    assert broken.pending > 0 and broken.unfinished and broken.progress.done > 0
+    assert all("worker" in reason for _, reason in broken.unfinished)
+    assert broken.progress.done + broken.progress.unfinished == len(inputs)
+    crash.unlink()
+    fixed = run_batch(BatchSpec(inputs=inputs, out=out, workers=2))
+    assert fixed.pending == 0 and fixed.summary["reports"] == len(inputs)
+    assert fixed.progress.done == broken.pending
+
+
+def _die_on_crash(paths: list[str]) -> list[Outcome]:
+    if any(p.endswith("crash.txt") for p in paths):
+        os._exit(9)  # what the OOM killer does to a worker
+    return extract_chunk(paths)
