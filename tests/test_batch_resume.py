@@ -9,6 +9,7 @@ requested again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -39,23 +40,49 @@ def journal_paths(out: Path) -> list[str]:
     return [json.loads(line)["path"] for line in lines if line.endswith("\n")]
 
 
-def kill_at_random(command: list[str], out: Path, rng: random.Random, *, kills: int, window: tuple[float, float],
+def kill_at_random(command: list[str], out: Path, rng: random.Random, *, kills: int,
                    total: int) -> list[tuple[float, set[str]]]:
-    """Start `command` `kills` times, SIGKILL its process group after a random delay; return (when, done)."""
+    """Start `command` `kills` times; SIGKILL its process group at a random point in the batch.
+
+    The point is drawn as a number of committed reports between what is done and the end,
+    plus a random 0-30 ms more, so kills land mid-batch (whatever the machine's speed), and
+    anywhere in the work: mid-parse, mid-call, mid-write. Returns (when, done) per kill.
+    """
     history = []
     for _ in range(kills):
+        done = len(journal_paths(out))
+        if done >= total - 1:
+            break
+        target = rng.randint(done + 1, total - 1)
         proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(*window))
-        os.killpg(proc.pid, signal.SIGKILL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lines = _LineCounter(out / JOURNAL)
+        while proc.poll() is None and lines.count() < target:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.03))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         killed_at = time.monotonic()
         paths = journal_paths(out)
         assert len(paths) == len(set(paths)), "a report was committed twice"
         history.append((killed_at, set(paths)))
-        if len(paths) == total:
-            break
     return history
+
+
+class _LineCounter:
+    """Counts a growing file's lines, reading only what was appended since the last look."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def count(self) -> int:
+        with contextlib.suppress(FileNotFoundError), self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+            self.offset += len(chunk)
+            self.lines += chunk.count(b"\n")
+        return self.lines
 
 
 def finish(command: list[str]) -> None:
@@ -68,7 +95,7 @@ def test_offline_batch_survives_sigkill(tmp_path: Path) -> None:
     run_batch(BatchSpec(inputs=inputs, out=tmp_path / "ref", workers=1))
     out = tmp_path / "out"
     command = [*CLI, "batch", str(tmp_path / "in"), "--out", str(out), "--workers", "2", "-q"]
-    history = kill_at_random(command, out, random.Random(5), kills=4, window=(0.8, 2.0), total=len(inputs))
+    history = kill_at_random(command, out, random.Random(5), kills=4, total=len(inputs))
     assert any(0 < len(done) < len(inputs) for _, done in history), "no kill landed in the middle of the batch"
     finish(command)
     for name in ("results.jsonl", "cells.csv"):
@@ -87,7 +114,7 @@ def test_model_batch_survives_sigkill_without_repeating_calls(tmp_path: Path) ->
         out = tmp_path / "out"
         command = [sys.executable, str(ROOT / "tests" / "batch_stub.py"), server.base_url, str(out),
                    str(tmp_path / "in"), "--concurrency", "4"]
-        history = kill_at_random(command, out, random.Random(9), kills=4, window=(0.9, 1.8), total=len(inputs))
+        history = kill_at_random(command, out, random.Random(9), kills=4, total=len(inputs))
         finish(command)
         requests = server.requests[reference_calls:]
     assert any(0 < len(done) < len(inputs) for _, done in history), "no kill landed in the middle of the batch"
