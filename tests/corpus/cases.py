@@ -364,6 +364,11 @@ def more_cases() -> None:  # noqa: PLR0915
 
     rich_cases()
     hard_cases()
+    prose_cases()
+    layout_cases()
+    cases_2019()
+    more_layouts()
+    wording_cases()
 
 
 def rich_changes() -> dict:  # type: ignore[type-arg]
@@ -416,8 +421,10 @@ def rich_cases() -> None:
     note = " (rich values: distinct non-zero numbers in every column)"
     case("c47_rich_seed_layout", "txt", doc_r(APP_HEAD + "\n" + web_seed(grid)), "000", changes=RICH,
          note="seed web layout" + note)
-    case("c48_rich_cms_no_blank", "txt", doc_r(APP_HEAD + "\n" + b.web_no_blank(grid)), "000", changes=RICH,
-         note="each non-empty cell on its own line, no blank lines" + note)
+    case("c48_rich_cms_no_blank", "txt",
+         doc_r(APP_HEAD + "\n" + b.web_no_blank(grid), a20="二、主动公开政府信息情况\n" + b.web_no_blank(b.a20_grid(CR)),
+               rl=RL_HEAD + "\n" + b.web_no_blank(b.rl_grid(CR))), "000", changes=RICH,
+         note="each non-empty cell on its own line, no blank lines (all three tables)" + note)
     case("c49_rich_total_first", "txt",
          doc_r(APP_HEAD + "\n" + b.tabbed(b.app_grid(CR, cols=("total", *b.COLS[:-1])))), "000", changes=RICH,
          note="tab rows, 总计 column first" + note)
@@ -541,6 +548,232 @@ def hard_cases() -> None:  # noqa: PLR0915
         "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n" + b.html_table(b.rl_grid(CR)) + "\n" + paragraphs(TAIL0)),
          "000", changes=RICH, drop=("app.unable_not_held.total",), rules={"table.incomplete"},
          note="CMS HTML, app.unable_not_held.total (12) printed as an empty cell")
+
+
+
+def prose_cases() -> None:
+    t1, _ = seed("001")
+    case("c68_narrative_chinese_numeral", "txt", t1.replace("全年共接收依申请公开5件", "全年共接收依申请公开六件"), "001",
+         rules={"narrative.mismatch"}, note="prose states the count in Chinese numerals (六件) against a table of 5")
+    consult = PROSE_R.replace("正在办理", "另通过电话、网站等渠道收到政府信息公开咨询36件；正在办理", 1)
+    case("c69_narrative_consultations", "txt", doc0(APP_HEAD + "\n" + web_seed(b.app_grid(CR)), prose=consult,
+                                                      a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
+                                                      rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR))),
+         "000", changes=RICH, note="prose mentions 收到政府信息公开咨询36件 (consultations, not applications): consistent")
+    proposals = PROSE_R.replace("正在办理", "全年共办理建议提案公开28件；正在办理", 1)
+    case("c70_narrative_proposals", "txt", doc0(APP_HEAD + "\n" + web_seed(b.app_grid(CR)), prose=proposals,
+                                                  a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
+                                                  rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR))),
+         "000", changes=RICH, note="prose mentions 办理建议提案公开28件 (not applications): consistent")
+
+
+def layout_cases() -> None:  # noqa: PLR0915
+    grid = [row for row in b.app_grid(CR) if row[2] != "8.属于行政查询事项"]
+    drop = tuple(f"app.denied_query.{c}" for c in b.COLS)
+    case("c71_row_omitted", "txt", doc_r(APP_HEAD + "\n" + b.tabbed(grid)), "000", changes=RICH, drop=drop,
+         rules={"table.incomplete"}, note="tab rows; the agency's table leaves out row 8.属于行政查询事项")
+    md_grid = b.app_grid(CR)
+    md_grid = [[f"**{c}**" if c and (row[1] == "（七）总计") else c for c in row] for row in md_grid]
+    md = "\n\n".join(["北京市城市管理综合行政执法局2023年政府信息公开工作年度报告", PROSE_R,
+                      "## 二、主动公开政府信息情况", b.markdown(b.a20_grid(CR)),
+                      "## 三、收到和处理政府信息公开申请情况", b.markdown(md_grid),
+                      "## 四、政府信息公开行政复议、行政诉讼情况", b.markdown(b.rl_grid(CR)), TAIL0]) + "\n"
+    case("c72_markdown_bold_total_row", "md", md, "000", changes=RICH,
+         note="Markdown with the （七）总计 row in bold, numbers included (**24**)")
+    rep = []
+    group = top = ""
+    for row in b.app_grid(CR)[3:]:
+        top = row[0] or (top if not row[0] and row[1] else "")
+        group = row[1] if row[1] else (group if row[2] else "")
+        rep.append([top if (row[1] or row[2]) else row[0], group if row[2] else row[1], row[2], *row[3:]])
+    case("c73_repeated_group_labels", "txt", doc_r(APP_HEAD + "\n" + b.tabbed(b.app_grid(CR)[:3] + rep)), "000",
+         changes=RICH, note="tab rows; merged group cells exported as the group label repeated on every row")
+    pdf_a20 = ["二、主动公开政府信息情况"]
+    for article, heads, items, columns in b.A20_2021:
+        pdf_a20.append("                    " + article)
+        pdf_a20.append("   " + "        ".join(heads))
+        for label, item in items:
+            pdf_a20.append("   " + label + " " * (16 - b._w(label)) +
+                           "".join(str(CR[f"a20.{item}.{c}"]).center(16) for c in columns))
+    rl_pdf = [RL_HEAD, "                 行政复议                                              行政诉讼",
+              "                                               未经复议直接起诉                    复议后起诉",
+              "  结果  结果  其他  尚未  总计     结果  结果  其他  尚未  总计     结果  结果  其他  尚未  总计",
+              "  维持  纠正  结果  审结           维持  纠正  结果  审结           维持  纠正  结果  审结",
+              "".join(str(CR[f"rl.{g}.{c}"]).center(6) + ("   " if c == "total" else "")
+                      for g in b.RL_GROUPS for c in b.RL_COLS)]
+    case("c74_pdf_layout_all_tables", "txt",
+         doc_r(APP_HEAD + "\n" + b.pdf_layout(b.app_grid(CR)), a20="\n".join(pdf_a20), rl="\n".join(rl_pdf)), "000",
+         changes=RICH, note="pdftotext -layout for all three tables; table 四 header wrapped over two lines")
+    text = doc_r(APP_HEAD.replace("收到和处理政府信息公开申请情况", "依申请公开情况") + "\n" + web_seed(b.app_grid(CR)),
+                 a20="二、主动公开情况\n" + web_seed(b.a20_grid(CR)),
+                 rl="四、行政复议、行政诉讼情况\n" + web_seed(b.rl_grid(CR)))
+    case("c75_short_section_titles", "txt", text, "000", changes=RICH,
+         note="section titles shortened: 二、主动公开情况 / 三、依申请公开情况 / 四、行政复议、行政诉讼情况")
+    page = html_page("<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n" + paragraphs(PROSE_R) +
+                     "\n<p>二、主动公开政府信息情况</p>\n" + b.html_table(b.a20_grid(CR)) +
+                     "\n<p>三、收到和处理政府信息公开申请情况</p>\n" + app_html(CR) +
+                     "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n" + b.html_table(b.rl_grid(CR)) + "\n" +
+                     paragraphs(TAIL0)).replace('<meta charset="utf-8">', '<meta http-equiv="Content-Type" '
+                                                'content="text/html; charset=gb2312">')
+    case("c76_html_gb2312", "html", page, "000", changes=RICH, encoding="gb18030",
+         note="CMS HTML page served in GB2312/GB18030 with a meta charset")
+
+
+
+A20_2019 = [
+    ("第二十条第（一）项", ("信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"),
+     [("规章", "regulations"), ("规范性文件", "normative_docs")], ("made", "published", "total_public")),
+    ("第二十条第（五）项", ("信息内容", "上一年项目数量", "本年增/减", "处理决定数量"),
+     [("行政许可", "licensing"), ("其他对外管理服务事项", "other_services")], ("prev_items", "change", "decisions")),
+    ("第二十条第（六）项", ("信息内容", "上一年项目数量", "本年增/减", "处理决定数量"),
+     [("行政处罚", "punishment"), ("行政强制", "coercion")], ("prev_items", "change", "decisions")),
+    ("第二十条第（八）项", ("信息内容", "上一年项目数量", "本年增/减"), [("行政事业性收费", "fees")], ("prev_items", "change")),
+    ("第二十条第（九）项", ("信息内容", "采购项目数量", "采购总金额"), [("政府集中采购", "procurement")], ("items", "amount")),
+]
+
+
+def rich19() -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """(changes to gold 003, full expected cells): rich table 三 (2019 rows), 四 and a 2019 table 二."""
+    _, g3 = seed("003")
+    other = [4, 1, 0, 1, 0, 0]
+    app = {k: v for k, v in RICH.items() if k.startswith("app.") and not any(f".{o}." in k for o in b.OTHER21)}
+    app |= {f"app.other.{c}": v for c, v in zip(b.COLS, [*other, sum(other)], strict=True)}
+    rl = {k: v for k, v in RICH.items() if k.startswith("rl.")}
+    a20 = {"a20.regulations.made": 1, "a20.regulations.published": 1, "a20.regulations.total_public": 9,
+           "a20.normative_docs.made": 3, "a20.normative_docs.published": 2, "a20.normative_docs.total_public": 41,
+           "a20.licensing.prev_items": 52, "a20.licensing.change": 3, "a20.licensing.decisions": 1204,
+           "a20.other_services.prev_items": 17, "a20.other_services.change": -2, "a20.other_services.decisions": 88,
+           "a20.punishment.prev_items": 181, "a20.punishment.change": -5, "a20.punishment.decisions": 12,
+           "a20.coercion.prev_items": 7, "a20.coercion.change": 0, "a20.coercion.decisions": 6,
+           "a20.fees.prev_items": 6095, "a20.fees.change": -1043, "a20.procurement.items": 5,
+           "a20.procurement.amount": 7249.4746}
+    changes = app | rl | a20
+    return changes, g3["cells"] | changes
+
+
+CH19, C19 = rich19()
+
+
+def a20_grid_19(cells: dict, change: str = "减") -> list[list[str]]:  # type: ignore[type-arg]
+    grid: list[list[str]] = []
+    for article, heads, items, columns in A20_2019:
+        grid.append([article, "", "", ""])
+        grid.append([*heads, *[""] * (4 - len(heads))])
+        for label, item in items:
+            values = []
+            for c in columns:
+                v = cells[f"a20.{item}.{c}"]
+                if c == "change" and v < 0:
+                    values.append(f"{change}{-v}")
+                elif c == "amount":
+                    values.append(f"{v}万元")
+                else:
+                    values.append(str(v))
+            grid.append([label, *values, *[""] * (3 - len(values))])
+    return grid
+
+
+def doc19(a20: str, app: str, rl: str, title: str = "沙河市城市管理综合行政执法局\n2020年政府信息公开工作年度报告") -> str:
+    return "\n".join([title, lines_of("003", 3, 13), a20, "", app, "", rl, "", lines_of("003", 395, 402)]) + "\n"
+
+
+def cases_2019() -> None:
+    app = b.app_grid(C19, version="2019")
+    heads = ("二、主动公开政府信息情况", APP_HEAD, RL_HEAD)
+    case("c77_2019_rich_cms_no_blank", "txt",
+         doc19(heads[0] + "\n" + b.web_no_blank(a20_grid_19(C19)), APP_HEAD + "\n" + b.web_no_blank(app),
+               RL_HEAD + "\n" + b.web_no_blank(b.rl_grid(C19))), "003", changes=CH19,
+         note="2019 template, rich values, each non-empty cell on its own line with no blank lines")
+    body = ("<h1>沙河市城市管理综合行政执法局2020年政府信息公开工作年度报告</h1>\n" + paragraphs(lines_of("003", 3, 13)) +
+            "\n<p>二、主动公开政府信息情况</p>\n" + b.html_table(a20_grid_19(C19)) +
+            "\n<p>三、收到和处理政府信息公开申请情况</p>\n" + b.html_table(app) +
+            "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n" + b.html_table(b.rl_grid(C19)) + "\n" +
+            paragraphs(lines_of("003", 395, 402)))
+    case("c78_2019_rich_html", "html", html_page(body), "003", changes=CH19,
+         note="2019 template, rich values, CMS HTML (empty <td> for merged cells); 本年增/减 printed 减2")
+    case("c79_2019_rich_pdf_layout", "txt",
+         doc19(heads[0] + "\n" + b.tabbed(a20_grid_19(C19, change="-")), APP_HEAD + "\n" + b.pdf_layout(app),
+               RL_HEAD + "\n" + web_seed(b.rl_grid(C19))), "003", changes=CH19,
+         note="2019 template, rich values, table 三 in pdftotext -layout; 本年增/减 printed -2")
+    inj = C19 | {"app.other.natural": 5, "app.other.total": 7}
+    case("c80_2019_inject_other", "txt",
+         doc19(heads[0] + "\n" + web_seed(a20_grid_19(C19)), APP_HEAD + "\n" + web_seed(b.app_grid(inj, version="2019")),
+               RL_HEAD + "\n" + web_seed(b.rl_grid(C19))), "003", changes=CH19 | {"app.other.natural": 5, "app.other.total": 7},
+         note="2019 template: （六）其他处理 natural 4 -> 5 and total 6 -> 7 (app.results_sum)")
+    trad = __import__("opencc").OpenCC("s2t").convert(
+        doc19(heads[0] + "\n" + b.tabbed(a20_grid_19(C19, change="減")), APP_HEAD + "\n" + b.tabbed(app),
+              RL_HEAD + "\n" + b.tabbed(b.rl_grid(C19))))
+    case("c81_2019_traditional_tab", "txt", trad, "003", changes=CH19,
+         note="2019 template, rich values, tab rows, traditional characters (減2, 萬元)")
+
+
+
+def more_layouts() -> None:  # noqa: PLR0915
+    grid = b.app_grid(CR)
+    web = web_seed(grid).split("\n")
+    odd = []
+    for k, line in enumerate(web):
+        if line == "\t":
+            odd.append("\xa0")  # a merged cell copied as a no-break space
+        elif line.strip().isdigit() and k % 3 == 0:
+            odd.append(line + "\u200b")  # zero-width space left by the CMS editor
+        else:
+            odd.append(line)
+    case("c82_nbsp_and_zero_width", "txt", doc_r(APP_HEAD + "\n" + "\n".join(odd)), "000", changes=RICH,
+         note="seed web layout; empty cells are U+00A0 lines, some numbers carry a trailing U+200B")
+    rl_prose = RL_HEAD + "\n本年度发生政府信息公开行政复议案件2件。\n" + web_seed(b.rl_grid(CR))
+    case("c83_narrative_reconsideration", "txt", doc_r(APP_HEAD + "\n" + web_seed(grid), rl=rl_prose), "000",
+         changes=RICH, rules={"narrative.mismatch"}, note="prose says 行政复议案件2件; table 四 reconsideration total is 4")
+    html_app = app_html(CR).split("\n")
+    split = "\n".join(html_app[:15]) + "\n</table>\n<p>&nbsp;</p>\n<table border=\"1\">\n" + "\n".join(html_app[15:])
+    case("c84_html_table_split_in_two", "html", html_page(
+        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n" + paragraphs(PROSE_R) +
+        "\n<p>二、主动公开政府信息情况</p>\n" + b.html_table(b.a20_grid(CR)) +
+        "\n<p>三、收到和处理政府信息公开申请情况</p>\n" + split +
+        "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n" + b.html_table(b.rl_grid(CR)) + "\n" + paragraphs(TAIL0)),
+        "000", changes=RICH, note="Word-to-HTML page break: table 三 continues in a second <table> (rowspans cut)")
+    rows = b.tabbed(grid).split("\n")
+    cont = "\n".join(rows[:13] + ["", "续表", "", rows[1], rows[2]] + rows[13:])
+    case("c85_continued_table", "txt", doc_r(APP_HEAD + "\n" + cont), "000", changes=RICH,
+         note="tab rows; 续表 and the two column-header rows repeated after a page break")
+    mixed = [b.APP_NOTE, "申请人情况", "自然人", "法人或其他组织", "总计", *b.ORG_HEADS]
+    for row in grid[3:]:
+        mixed += [c for c in row[:3] if c] + [" ".join(row[3:])]
+    case("c86_label_line_then_numbers_line", "txt", doc_r(APP_HEAD + "\n" + "\n".join(mixed)), "000", changes=RICH,
+         note="PDF copy: each label cell on its own line, then the row's seven numbers on one line (single spaces)")
+    sub = []
+    sums = {"（三）不予公开": b.DENIED, "（四）无法提供": b.UNABLE, "（五）不予处理": b.REJECTED, "（六）其他处理": b.OTHER21}
+    for row in grid:
+        if row[1] in sums:
+            totals = [str(sum(CR[f"app.{k}.{c}"] for k in sums[row[1]])) for c in b.COLS]
+            sub.append([row[0], row[1], "小计", *totals])
+            sub.append(["", "", *row[2:]])
+        else:
+            sub.append(row)
+    case("c87_group_subtotal_rows", "txt", doc_r(APP_HEAD + "\n" + b.tabbed(sub)), "000", changes=RICH,
+         note="tab rows; each group (三)…(六) prints a 小计 row with the group's sums before its sub-rows")
+
+
+
+def wording_cases() -> None:
+    abbrev = {"other_overdue_correction": "1.逾期不补正", "other_overdue_fee": "2.逾期不缴费", "other_other": "3.其他"}
+    case("c88_other_rows_abbreviated", "txt", doc_r(APP_HEAD + "\n" + web_seed(b.app_grid(CR, labels=abbrev))), "000",
+         changes=RICH, note="seed web layout; the three （六） sub-rows printed as 逾期不补正 / 逾期不缴费 / 其他")
+    app19 = b.app_grid(C19, version="2019", labels={"other": "（六）其他"})
+    case("c89_2019_other_label_short", "txt",
+         doc19("二、主动公开政府信息情况\n" + web_seed(a20_grid_19(C19)), APP_HEAD + "\n" + web_seed(app19),
+               RL_HEAD + "\n" + web_seed(b.rl_grid(C19))), "003", changes=CH19,
+         note="2019 template with the single row printed （六）其他 instead of （六）其他处理")
+    grid = b.app_grid(CR)
+    grid[1] = [c.replace("法人或其他组织", "法人或者其他组织") for c in grid[1]]
+    case("c90_header_fa_ren_huo_zhe", "txt", doc_r(APP_HEAD + "\n" + web_seed(grid)), "000", changes=RICH,
+         note="seed web layout; column group header printed 法人或者其他组织 (with 者)")
+    case("c91_header_fa_ren_huo_zhe_tab", "txt", doc_r(APP_HEAD + "\n" + b.tabbed(grid)), "000", changes=RICH,
+         note="tab rows; column group header printed 法人或者其他组织")
+    grid2 = b.app_grid(CR)
+    grid2[2] = [c.replace("其他", "其他组织") for c in grid2[2]]
+    case("c92_header_qita_zuzhi", "txt", doc_r(APP_HEAD + "\n" + web_seed(grid2)), "000", changes=RICH,
+         note="seed web layout; last organisation column headed 其他组织")
 
 
 if __name__ == "__main__":
