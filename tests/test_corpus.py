@@ -25,7 +25,9 @@ def test_cells_exact(case: dict) -> None:  # type: ignore[type-arg]
     expected = case["cells"]
     wrong = {k: (report.cells.get(k), v) for k, v in expected.items() if report.cells.get(k) != v}
     extra = sorted(set(report.cells) - set(expected))
-    assert not wrong and not extra, f"{len(wrong)} wrong/missing (got, want): {dict(list(wrong.items())[:8])}; extra {extra[:5]}"
+    assert not wrong and not extra, (
+        f"{len(wrong)} wrong/missing (got, want): {dict(list(wrong.items())[:8])}; extra {extra[:5]}"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

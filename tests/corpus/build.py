@@ -19,11 +19,18 @@ SHARED = HERE.parent.parent.parent / "shared"
 COLS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org", "total")
 RL_GROUPS = ("reconsideration", "litigation_direct", "litigation_after")
 RL_COLS = ("upheld", "corrected", "other", "pending", "total")
-DENIED = ("denied_secret", "denied_law", "denied_safety", "denied_third_party", "denied_internal",
-          "denied_process", "denied_enforcement", "denied_query")
+DENIED = (
+    "denied_secret",
+    "denied_law",
+    "denied_safety",
+    "denied_third_party",
+    "denied_internal",
+    "denied_process",
+    "denied_enforcement",
+    "denied_query",
+)
 UNABLE = ("unable_not_held", "unable_create", "unable_unclear")
-REJECTED = ("rejected_complaint", "rejected_repeat", "rejected_publication", "rejected_excessive",
-            "rejected_confirm")
+REJECTED = ("rejected_complaint", "rejected_repeat", "rejected_publication", "rejected_excessive", "rejected_confirm")
 OTHER21 = ("other_overdue_correction", "other_overdue_fee", "other_other")
 
 # (top label, group label, row label, key) exactly as the State Council template prints them.
@@ -48,7 +55,12 @@ ROWS_2021: list[tuple[str, str, str, str]] = [
     ("", "", "3.要求提供公开出版物", "rejected_publication"),
     ("", "", "4.无正当理由大量反复申请", "rejected_excessive"),
     ("", "", "5.要求行政机关确认或重新出具已获取信息", "rejected_confirm"),
-    ("", "（六）其他处理", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "other_overdue_correction"),
+    (
+        "",
+        "（六）其他处理",
+        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+        "other_overdue_correction",
+    ),
     ("", "", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "other_overdue_fee"),
     ("", "", "3.其他", "other_other"),
     ("", "（七）总计", "", "total"),
@@ -60,11 +72,19 @@ APP_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，�
 ORG_HEADS = ("商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
 
 A20_2021 = [
-    ("第二十条第（一）项", ("信息内容", "本年制发件数", "本年废止件数", "现行有效件数"),
-     [("规章", "regulations"), ("行政规范性文件", "normative_docs")], ("issued", "repealed", "in_force")),
+    (
+        "第二十条第（一）项",
+        ("信息内容", "本年制发件数", "本年废止件数", "现行有效件数"),
+        [("规章", "regulations"), ("行政规范性文件", "normative_docs")],
+        ("issued", "repealed", "in_force"),
+    ),
     ("第二十条第（五）项", ("信息内容", "本年处理决定数量"), [("行政许可", "licensing")], ("decisions",)),
-    ("第二十条第（六）项", ("信息内容", "本年处理决定数量"), [("行政处罚", "punishment"), ("行政强制", "coercion")],
-     ("decisions",)),
+    (
+        "第二十条第（六）项",
+        ("信息内容", "本年处理决定数量"),
+        [("行政处罚", "punishment"), ("行政强制", "coercion")],
+        ("decisions",),
+    ),
     ("第二十条第（八）项", ("信息内容", "本年收费金额（单位：万元）"), [("行政事业性收费", "fees")], ("amount",)),
 ]
 
@@ -88,9 +108,15 @@ def fmt(value: float | int) -> str:
 # ---- grids ------------------------------------------------------------------------------
 
 
-def app_grid(cells: dict, version: str = "2021", *, cols: tuple[str, ...] = COLS,  # type: ignore[type-arg]
-             labels: dict[str, str] | None = None, fmt_value: Callable[[str, object], str] | None = None,
-             header: bool = True) -> list[list[str]]:
+def app_grid(
+    cells: dict,
+    version: str = "2021",
+    *,
+    cols: tuple[str, ...] = COLS,  # type: ignore[type-arg]
+    labels: dict[str, str] | None = None,
+    fmt_value: Callable[[str, object], str] | None = None,
+    header: bool = True,
+) -> list[list[str]]:
     """Table 三 as a grid of 10 columns (3 label columns + 7 numbers); '' is a merged/empty cell."""
     labels = labels or {}
     rows = ROWS_2021 if version == "2021" else ROWS_2019
@@ -106,16 +132,33 @@ def app_grid(cells: dict, version: str = "2021", *, cols: tuple[str, ...] = COLS
         label = labels.get(key)
         if label is not None:
             top, group, sub = (label, "", "") if top else (top, label, "") if not sub else (top, group, label)
-        values = [fmt_value(f"app.{key}.{c}", cells[f"app.{key}.{c}"]) if fmt_value
-                  else fmt(cells[f"app.{key}.{c}"]) for c in cols]
+        values = [
+            fmt_value(f"app.{key}.{c}", cells[f"app.{key}.{c}"]) if fmt_value else fmt(cells[f"app.{key}.{c}"])
+            for c in cols
+        ]
         grid.append([top, group, sub, *values])
     return grid
 
 
 def rl_grid(cells: dict) -> list[list[str]]:  # type: ignore[type-arg]
     h1 = ["行政复议", "", "", "", "", "行政诉讼"] + [""] * 9
-    h2 = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "未经复议直接起诉", "", "", "", "", "复议后起诉",
-          "", "", "", ""]
+    h2 = [
+        "结果维持",
+        "结果纠正",
+        "其他结果",
+        "尚未审结",
+        "总计",
+        "未经复议直接起诉",
+        "",
+        "",
+        "",
+        "",
+        "复议后起诉",
+        "",
+        "",
+        "",
+        "",
+    ]
     h3 = [""] * 5 + ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 2
     values = [fmt(cells[f"rl.{g}.{c}"]) for g in RL_GROUPS for c in RL_COLS]
     return [h1, h2, h3, values]
@@ -192,8 +235,10 @@ def html_table(grid: list[list[str]], *, cms: bool = True, one_line: bool = Fals
         for cell in row:
             text = html.escape(cell).replace("（", "<br/>（", 1) if cms and len(cell) > 20 else html.escape(cell)
             if cms:
-                tds.append(f'<td style="border:1px solid" valign="center"><div class="cell"><p style="text-align:'
-                           f'center"><span style="font-family:仿宋">{text}</span></p></div></td>')
+                tds.append(
+                    f'<td style="border:1px solid" valign="center"><div class="cell"><p style="text-align:'
+                    f'center"><span style="font-family:仿宋">{text}</span></p></div></td>'
+                )
             else:
                 tds.append(f"<td>{text}</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
@@ -207,13 +252,18 @@ def html_table(grid: list[list[str]], *, cms: bool = True, one_line: bool = Fals
 def _broken_rules(cells: dict, version: str) -> set[str]:  # type: ignore[type-arg]
     """Balance rules of the spec that fail on these cells (independent of extractor/verify.py)."""
     broken = set()
-    results = [r[3] for r in (ROWS_2021 if version == "2021" else ROWS_2019)
-               if r[3] not in ("new", "carried_over", "total", "carried_forward")]
+    results = [
+        r[3]
+        for r in (ROWS_2021 if version == "2021" else ROWS_2019)
+        if r[3] not in ("new", "carried_over", "total", "carried_forward")
+    ]
     keys = [r[3] for r in (ROWS_2021 if version == "2021" else ROWS_2019)]
     get = cells.get
     for c in COLS:
         if get(f"app.new.{c}") is not None:
-            if get(f"app.new.{c}") + get(f"app.carried_over.{c}") != get(f"app.total.{c}") + get(f"app.carried_forward.{c}"):
+            if get(f"app.new.{c}") + get(f"app.carried_over.{c}") != get(f"app.total.{c}") + get(
+                f"app.carried_forward.{c}"
+            ):
                 broken.add("app.flow")
             if get(f"app.total.{c}") != sum(get(f"app.{r}.{c}") for r in results):
                 broken.add("app.results_sum")
@@ -229,10 +279,21 @@ def _broken_rules(cells: dict, version: str) -> set[str]:  # type: ignore[type-a
 CASES: list[dict] = []  # type: ignore[type-arg]
 
 
-def case(name: str, ext: str, text: str, base: str, *, changes: dict | None = None,  # type: ignore[type-arg]
-         drop: tuple[str, ...] = (), rules: set[str] | None = None, status: str | None = None,
-         meta: dict | None = None, note: str = "", encoding: str = "utf-8",  # type: ignore[type-arg]
-         no_cells: bool = False) -> None:
+def case(
+    name: str,
+    ext: str,
+    text: str,
+    base: str,
+    *,
+    changes: dict | None = None,  # type: ignore[type-arg]
+    drop: tuple[str, ...] = (),
+    rules: set[str] | None = None,
+    status: str | None = None,
+    meta: dict | None = None,
+    note: str = "",
+    encoding: str = "utf-8",  # type: ignore[type-arg]
+    no_cells: bool = False,
+) -> None:
     _, gold = seed(base)
     cells = {} if no_cells else dict(gold["cells"]) | (changes or {})
     for key in drop:
@@ -244,5 +305,16 @@ def case(name: str, ext: str, text: str, base: str, *, changes: dict | None = No
         status = "needs_review" if rules - {"template.outdated"} else "accepted"
     path = HERE / f"{name}.{ext}"
     path.write_bytes(text.encode(encoding))
-    CASES.append({"file": path.name, "base": base, "note": note, "changes": changes or {}, "drop": list(drop),
-                  "cells": cells, "status": status, "rules": sorted(rules), "meta": meta or gold["meta"]})
+    CASES.append(
+        {
+            "file": path.name,
+            "base": base,
+            "note": note,
+            "changes": changes or {},
+            "drop": list(drop),
+            "cells": cells,
+            "status": status,
+            "rules": sorted(rules),
+            "meta": meta or gold["meta"],
+        }
+    )
