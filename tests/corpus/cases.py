@@ -737,6 +737,7 @@ def more_cases() -> None:
     more_layouts()
     wording_cases()
     last_cases()
+    html_and_pdf_cases()
 
 
 def rich_changes() -> dict:  # type: ignore[type-arg]
@@ -803,10 +804,10 @@ PROSE_R = PROSE0.replace(
 )
 
 
-def doc_r(app: str, *, a20: str | None = None, rl: str | None = None, title: str = TITLE0) -> str:
+def doc_r(app: str, *, a20: str | None = None, rl: str | None = None, title: str = TITLE0, prose: str = PROSE_R) -> str:
     a20 = a20 or "二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR))
     rl = rl or RL_HEAD + "\n" + web_seed(b.rl_grid(CR))
-    return doc0(app, a20=a20, rl=rl, prose=PROSE_R, title=title)
+    return doc0(app, a20=a20, rl=rl, prose=prose, title=title)
 
 
 def rich_cases() -> None:
@@ -1703,6 +1704,81 @@ def last_cases() -> None:
         "000",
         changes=RICH,
         note="CMS HTML in traditional characters with 資訊 for 信息 in the headings",
+    )
+
+
+def aligned_pdf(cells: dict, blank: str = "") -> str:  # type: ignore[type-arg]
+    """pdftotext -layout as it really prints: numbers right-aligned under their column headers."""
+    heads = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+    x = [50, 60, 70, 80, 92, 104, 112]  # right edge of each column (display columns)
+    out = [b.APP_NOTE, " " * 70 + "申请人情况", " " * 44 + "自然人" + " " * 12 + "法人或其他组织" + " " * 30 + "总计"]
+    line = ""
+    for head, right in zip(heads[1:6], x[1:6], strict=True):
+        line += " " * max(1, right - b._w(line) - b._w(head)) + head
+    out.append(line)
+    for top, group, sub, key in b.ROWS_2021:
+        label = "".join(p for p in (top, group, sub) if p)
+        first, rest = label[:20], label[20:]
+        text = first
+        for col, right in zip(b.COLS, x, strict=True):
+            value = "" if f"app.{key}.{col}" == blank else str(cells[f"app.{key}.{col}"])
+            text += " " * max(2, right - b._w(text) - len(value)) + value if value else ""
+        out.append(text)
+        while rest:
+            out.append(rest[:20])
+            rest = rest[20:]
+    return "\n".join(out)
+
+
+def html_and_pdf_cases() -> None:
+    unclosed = app_html(CR, cms=False).replace("</td>", "").replace("</tr>", "")
+    case(
+        "c97_html_unclosed_cells",
+        "html",
+        html_page(
+            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
+            + paragraphs(PROSE_R)
+            + "\n<p>二、主动公开政府信息情况</p>\n"
+            + b.html_table(b.a20_grid(CR))
+            + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
+            + unclosed
+            + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
+            + b.html_table(b.rl_grid(CR))
+            + "\n"
+            + paragraphs(TAIL0)
+        ),
+        "000",
+        changes=RICH,
+        note="old CMS HTML 4: table 三 written without </td> and </tr> (valid HTML)",
+    )
+    big = CR | {
+        "app.new.natural": CR["app.new.natural"] + 1000,
+        "app.new.total": CR["app.new.total"] + 1000,
+        "app.carried_forward.natural": CR["app.carried_forward.natural"] + 1000,
+        "app.carried_forward.total": CR["app.carried_forward.total"] + 1000,
+    }
+    assert not b._broken_rules(big, "2021")
+    changes = RICH | {k: v for k, v in big.items() if k not in CR or CR[k] != v}
+    prose = PROSE0.replace(
+        "办结依申请公开申请9件、正在办理1件", f"办结依申请公开申请53件、正在办理{big['app.carried_forward.total']}件"
+    )
+    case(
+        "c98_pdf_aligned_columns",
+        "txt",
+        doc_r(APP_HEAD + "\n" + aligned_pdf(big), prose=prose),
+        "000",
+        changes=changes,
+        note="pdftotext -layout with numbers right-aligned under their headers (4-digit values in some cells)",
+    )
+    case(
+        "c99_pdf_aligned_blank_cell",
+        "txt",
+        doc_r(APP_HEAD + "\n" + aligned_pdf(big, blank="app.denied_third_party.other_org"), prose=prose),
+        "000",
+        changes=changes,
+        drop=("app.denied_third_party.other_org",),
+        rules={"table.incomplete"},
+        note="as c98, with app.denied_third_party.other_org printed blank (position decides the column)",
     )
 
 
