@@ -37,7 +37,7 @@ from .template import (
     table_keys,
     value_kind,
 )
-from .tokens import Region, Run, Token, find_regions, header_text, runs, tokens
+from .tokens import Region, Run, Token, find_regions, header_columns, runs, tokens
 
 MATCH_FLOOR = 55.0  # a label scoring below this is not trusted to name a row on its own
 
@@ -217,25 +217,10 @@ def _read_app(
 def _app_column_order(stream: list[Token], table_runs: list[Run]) -> tuple[str, ...]:
     """The printed order of table 三's columns, read from its header (default: the template's)."""
     first = stream.index(table_runs[0].values[0]) if table_runs else len(stream)
-    header = [t for t in stream[:first] if t.kind == "text"]
-    if len({t.col for t in header}) > 1:
-        order = _order_by_position(header)
-        if order is not None:
-            return order
-    return _order_by_sequence(header)
-
-
-def _order_by_position(header: list[Token]) -> tuple[str, ...] | None:
-    """Grid or aligned header: join the fragments printed in one column, then sort columns by position."""
-    columns: list[tuple[float, str]] = []  # (position, joined text)
-    for token in sorted(header, key=lambda t: (t.col, t.line)):
-        text = label_key(token.text)
-        if "法人或其他组织" in text or "申请人" in text:
-            continue  # group headings span several columns
-        if columns and abs(columns[-1][0] - token.col) < 1.5:
-            columns[-1] = (columns[-1][0], columns[-1][1] + text)
-        else:
-            columns.append((token.col, text))
+    printed = [t for t in stream[:first] if t.kind == "text"]
+    columns = header_columns([t for t in printed if not _is_group_heading(t.text)])
+    if len(columns) == 1:
+        return _order_by_sequence(printed)
     found: dict[str, float] = {}
     for position, text in columns:
         for column, labels in APP_COLUMN_LABELS.items():
@@ -243,8 +228,14 @@ def _order_by_position(header: list[Token]) -> tuple[str, ...] | None:
                 found[column] = position
                 break
     if len(found) != len(APP_COLUMNS):
-        return None
+        return _order_by_sequence(printed)
     return tuple(sorted(found, key=lambda c: found[c]))
+
+
+def _is_group_heading(text: str) -> bool:
+    # 法人或其他组织 and 申请人情况 span several columns; joined to a column they would hide its label.
+    key = label_key(text)
+    return "法人或其他组织" in key or "申请人" in key
 
 
 def _same_label(text: str, label: str) -> bool:
@@ -254,7 +245,7 @@ def _same_label(text: str, label: str) -> bool:
 def _order_by_sequence(header: list[Token]) -> tuple[str, ...]:
     """One label per line (a web page's cells): 自然人, 法人或其他组织 and 总计 come first and the
     kinds of organisation follow, in the order they are printed."""
-    text = "".join(label_key(t.text) for t in header).replace("法人或其他组织", "#")
+    text = "".join("#" if "法人或其他组织" in label_key(t.text) else label_key(t.text) for t in header)
     positions = {c: text.find(norm(APP_COLUMN_LABELS[c][0])) for c in APP_COLUMNS}
     if any(p < 0 for p in positions.values()) or len(set(positions.values())) != len(positions):
         return APP_COLUMNS
@@ -326,13 +317,13 @@ def _put(cells: dict[str, CellRead], key: str, token: Token | None) -> None:
 
 def _read_rl(stream: list[Token], table_runs: list[Run], usual: tuple[int, int]) -> tuple[None, dict[str, CellRead], list[str]]:
     first = stream.index(table_runs[0].values[0])
-    header = "".join(text for text, _, _ in header_text(stream, first))
+    header = "".join(label_key(t.text) for t in stream[:first] if t.kind == "text")
     groups = _order_in(header, RL_GROUPS, RL_GROUP_LABELS)
     columns = _order_in(header, RL_COLUMNS, RL_COLUMN_LABELS)
     # Table 四 has one row under a tall header: the gap after the header says nothing, so only
     # an extra empty line after the numbers can mark a blank cell.
     merged = Run([v for run in table_runs for v in run.values], trailing=table_runs[-1].trailing)
-    fitted = _fit(merged, len(RL_GROUPS) * len(RL_COLUMNS), None, usual)
+    fitted = _fit(merged, len(RL_GROUPS) * len(RL_COLUMNS), _rl_positions(stream[:first]), usual)
     cells: dict[str, CellRead] = {}
     if fitted is None:
         numbers = sum(len(run.numbers) for run in table_runs)
@@ -341,6 +332,15 @@ def _read_rl(stream: list[Token], table_runs: list[Run], usual: tuple[int, int])
         group, column = groups[index // len(RL_COLUMNS)], columns[index % len(RL_COLUMNS)]
         _put(cells, f"rl.{group}.{column}", token)
     return None, cells, []
+
+
+def _rl_positions(header: list[Token]) -> list[float] | None:
+    """Positions of the fifteen result columns, from the header's leaf labels (结果维持 … 总计)."""
+    leaves = [t for t in header if t.kind == "text" and not any(g in label_key(t.text) for g in ("复议", "诉讼"))]
+    columns = header_columns(leaves)
+    labels = [norm(label) for names in RL_COLUMN_LABELS.values() for label in names]
+    positions = [position for position, text in columns if text in labels]
+    return positions if len(positions) == len(RL_GROUPS) * len(RL_COLUMNS) else None
 
 
 def _order_in(header: str, names: tuple[str, ...], labels: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -388,18 +388,14 @@ def _read_a20(
 def _a20_columns(run: Run, previous: list[Run]) -> tuple[tuple[str, ...], list[float]]:
     """Column names (and their positions) from the nearest header above a run."""
     for source in [run, *reversed(previous)]:
-        found: dict[str, tuple[int, float]] = {}
-        text = ""
-        for token in source.before:
-            if token.kind != "text":
-                continue
-            start = len(text)
-            text += label_key(token.text)
+        found: dict[str, tuple[int, float]] = {}  # column -> (where in the header, position)
+        for index, (position, text) in enumerate(header_columns(source.before)):
             for column, labels in A20_COLUMN_LABELS.items():
-                for label in labels:
-                    at = text.find(norm(label), max(0, start - len(norm(label)) + 1))
-                    if at >= 0 and column not in found and not any(p <= at < p + 4 for p, _ in found.values()):
-                        found[column] = (at, token.col)
+                at = min((p for p in (text.find(norm(label)) for label in labels) if p >= 0), default=-1)
+                where = index * 1000 + at
+                # "本年处理决定数量" also contains "处理决定数量": one name per printed label.
+                if at >= 0 and column not in found and not any(abs(w - where) < 4 for w, _ in found.values()):
+                    found[column] = (where, position)
         if found:
             ordered = sorted(found, key=lambda c: found[c][0])
             return tuple(ordered), [found[c][1] for c in ordered]

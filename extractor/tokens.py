@@ -35,6 +35,7 @@ class Token:
     line: int
     col: float  # the cell's horizontal position: cell index (separated lines) or display column (aligned)
     page: int | None = None
+    width: float = 1.0  # horizontal extent around col, so wrapped fragments of one header cell can be joined
 
 
 @dataclass(slots=True)
@@ -109,6 +110,9 @@ def _content_anchor(keys: list[str], table: TableId) -> int | None:
 
 def tokens(lines: list[Line], region: Region) -> list[Token]:
     out: list[Token] = []
+    # In space-aligned text a line with one cell (a wrapped label, a header fragment) still has a
+    # position; elsewhere one cell per line says nothing about columns.
+    aligned = any(lines[i].aligned for i in range(region.first_line + 1, region.end_line))
     for index in range(region.first_line + 1, region.end_line):
         line = lines[index]
         cells = line.cells
@@ -116,8 +120,10 @@ def tokens(lines: list[Line], region: Region) -> list[Token]:
             cells = cells[1:]  # "\tX": a web page's cell on its own line; the tab is indentation
         for position, cell in enumerate(cells):
             kind: TokenKind = "empty" if not cell.text else "num" if looks_numeric(cell.text) else "text"
-            col = (cell.x0 + cell.x1) / 2 if line.aligned else float(position)
-            out.append(Token(kind, cell.text, cell.start, cell.end, index, col, line.page))
+            positioned = aligned and not line.separated
+            col = (cell.x0 + cell.x1) / 2 if positioned else float(position)
+            extent = float(cell.x1 - cell.x0) if positioned else 1.0
+            out.append(Token(kind, cell.text, cell.start, cell.end, index, col, line.page, extent))
     return out
 
 
@@ -172,6 +178,25 @@ def _new_row(current: list[Token], token: Token) -> bool:
     return same_line_numbers >= 2
 
 
-def header_text(stream: list[Token], stop: int) -> list[tuple[str, float, int]]:
-    """Normalised header labels before the first run: (label, column position, line)."""
-    return [(label_key(t.text), t.col, t.line) for t in stream[:stop] if t.kind == "text"]
+def header_columns(header: list[Token]) -> list[tuple[float, str]]:
+    """Header cells as (position, normalised text), fragments printed in one column joined.
+
+    A header wrapped over several lines ("本年新制" above "作数量", "商业" above "企业") is one
+    label per column; in one-cell-per-line text, where every cell sits at the same position,
+    the whole header comes back as one string in print order.
+    """
+    texts = [t for t in header if t.kind == "text"]
+    if len({t.col for t in texts}) <= 1:
+        return [(0.0, "".join(label_key(t.text) for t in texts))]
+    clusters: list[tuple[float, float, list[Token]]] = []  # (left, right, fragments)
+    for token in sorted(texts, key=lambda t: t.col):
+        left, right = token.col - token.width / 2, token.col + token.width / 2
+        if clusters and left < clusters[-1][1] and right > clusters[-1][0]:
+            l0, r0, fragments = clusters[-1]
+            clusters[-1] = (min(l0, left), max(r0, right), [*fragments, token])
+        else:
+            clusters.append((left, right, [token]))
+    return [
+        (fragments[0].col, "".join(label_key(t.text) for t in sorted(fragments, key=lambda t: (t.line, t.col))))
+        for _, _, fragments in clusters
+    ]
