@@ -738,6 +738,7 @@ def more_cases() -> None:
     wording_cases()
     last_cases()
     html_and_pdf_cases()
+    heading_cases()
 
 
 def rich_changes() -> dict:  # type: ignore[type-arg]
@@ -1779,6 +1780,62 @@ def html_and_pdf_cases() -> None:
         drop=("app.denied_third_party.other_org",),
         rules={"table.incomplete"},
         note="as c98, with app.denied_third_party.other_org printed blank (position decides the column)",
+    )
+
+
+def heading_cases() -> None:
+    text = doc_r(
+        "三、收到和处理政府信息公开申请情况统计表（2023年1月1日至2023年12月31日）\n" + web_seed(b.app_grid(CR)),
+        a20="二、主动公开政府信息情况（截至2023年12月31日，单位：件）\n" + web_seed(b.a20_grid(CR)),
+        rl="四、政府信息公开行政复议、行政诉讼情况统计表（2023年度，单位：件）\n" + web_seed(b.rl_grid(CR)),
+    )
+    case(
+        "c100_long_table_headings",
+        "txt",
+        text,
+        "000",
+        changes=RICH,
+        note="section headings carry a long suffix: 统计表（2023年1月1日至2023年12月31日）",
+    )
+    tail = (
+        "五、存在的主要问题和改进措施\n一是政策解读形式还有待创新。二是政务网站便民服务功能有待完善。\n\n"
+        "六、其他需报告的事项\n本机关2023年度收取信息处理费情况如下：\n\n\t发出收费通知的件数\n\n\t0\n\n"
+        "\t总金额（元）\n\n\t0\n\n\t实际收取的总金额（元）\n\n\t0\n"
+    )
+    text = doc0(
+        APP_HEAD + "\n" + web_seed(b.app_grid(CR)),
+        a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
+        rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR)),
+        prose=PROSE_R,
+        tail=tail,
+    )
+    case(
+        "c101_section_titles_reworded_fee_table",
+        "txt",
+        text,
+        "000",
+        changes=RICH,
+        note="五、存在的主要问题和改进措施 / 六、其他需报告的事项 (reworded), and 六 prints a small fee table (0, 0, 0)",
+    )
+    th = app_html(CR, cms=False).replace("<td", "<th", 3 + 3 + 5).replace("</td>", "</th>", 11)
+    case(
+        "c102_html_th_header",
+        "html",
+        html_page(
+            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
+            + paragraphs(PROSE_R)
+            + "\n<p>二、主动公开政府信息情况</p>\n"
+            + b.html_table(b.a20_grid(CR))
+            + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
+            + th
+            + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
+            + b.html_table(b.rl_grid(CR))
+            + "\n"
+            + paragraphs(TAIL0)
+        ),
+        "000",
+        changes=RICH,
+        note="CMS HTML with the header rows of table 三 in <th> cells",
     )
 
 
