@@ -1815,7 +1815,7 @@ def heading_cases() -> None:
         text,
         "000",
         changes=RICH,
-        note="五、存在的主要问题和改进措施 / 六、其他需报告的事项 (reworded), and 六 prints a small fee table (0, 0, 0)",
+        note="五、存在的主要问题和改进措施 / 六、其他需报告的事项 (reworded); 六 prints a fee table (0, 0, 0)",
     )
     th = app_html(CR, cms=False).replace("<td", "<th", 3 + 3 + 5).replace("</td>", "</th>", 11)
     case(
