@@ -18,7 +18,7 @@ _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x3001: ord(","), 0x3002: ord(".")})
 # Punctuation and spaces carry no meaning for label matching; typographic variants of the
 # same quote or bracket are common across agencies.
-_DROP = re.compile(r"[\s,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+")
+_DROP = re.compile(r"[\s\u200b-\u200d\u2060\ufeff,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+")
 _NUMBERING = re.compile(
     r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．,，]"
     r"|\d{1,2}\s*[、.．,，)）](?!\d)|[①-⑳㈠-㈩])\s*"
@@ -30,6 +30,8 @@ _NUMBER = re.compile(
 )
 # Traditional forms of the few characters a printed number may carry (signs and units).
 _TRADITIONAL_UNITS = str.maketrans({"萬": "万", "減": "减", "増": "增", "個": "个", "條": "条", "項": "项"})
+# Invisible characters web editors leave behind, and Markdown emphasis around a number (**24**).
+_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff*_")
 _ZERO = re.compile(r"^(?:[-—–－/／]+|0+(?:\.0+)?)$")
 ValueKind = Literal["count", "signed", "amount"]
 
@@ -72,7 +74,7 @@ def read_number(printed: str, kind: ValueKind = "count") -> int | float | None:
 
     `-`, `—` and `/` read as 0; `增/减` give the sign; an amount printed in 元 becomes 万元.
     """
-    text = halfwidth(printed).strip().replace(" ", "").translate(_TRADITIONAL_UNITS)
+    text = halfwidth(printed).translate(_INVISIBLE).strip().replace(" ", "").translate(_TRADITIONAL_UNITS)
     if not text:
         return None
     if _ZERO.match(text):

@@ -11,6 +11,7 @@ out and its table is `incomplete`.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,9 +38,10 @@ from .template import (
     table_keys,
     value_kind,
 )
-from .tokens import Region, Run, Token, find_regions, header_columns, runs, tokens
+from .tokens import Region, Run, Token, find_regions, header_columns, join_split_rows, runs, tokens
 
 MATCH_FLOOR = 55.0  # a label scoring below this is not trusted to name a row on its own
+UNMATCHED_ROW_COST = 20.0
 
 
 @dataclass(slots=True)
@@ -83,6 +85,7 @@ def parse(lines: list[Line]) -> Reading:
             )
             continue
         if table == "app":
+            table_runs = join_split_rows(table_runs, len(APP_COLUMNS))
             usual = _usual_gaps(table_runs, len(APP_COLUMNS))
         reader = {"app": _read_app, "rl": _read_rl, "a20": _read_a20}[table]
         version, cells, problems = reader(stream, table_runs, usual)
@@ -196,6 +199,9 @@ def _read_app(
     for version in versions:
         rows = APP_ROWS[version]
         score, pairs = _align(_score_matrix(table_runs, rows), len(rows))
+        # A template row nothing was printed for counts against that version: a 2019 table's
+        # "（六）其他" must not read as the 2021 row "3.其他" with two rows missing.
+        score -= UNMATCHED_ROW_COST * (len(rows) - len(pairs))
         if best is None or score > best[0]:
             best = (score, version, pairs)
     assert best is not None
@@ -232,10 +238,13 @@ def _app_column_order(stream: list[Token], table_runs: list[Run]) -> tuple[str, 
     return tuple(sorted(found, key=lambda c: found[c]))
 
 
+_LEGAL_PERSONS = re.compile(r"法人(?:或者?|和|及|与)?其[他它]组织")
+
+
 def _is_group_heading(text: str) -> bool:
     # 法人或其他组织 and 申请人情况 span several columns; joined to a column they would hide its label.
     key = label_key(text)
-    return "法人或其他组织" in key or "申请人" in key
+    return bool(_LEGAL_PERSONS.search(key)) or "申请人" in key
 
 
 def _same_label(text: str, label: str) -> bool:
@@ -245,7 +254,7 @@ def _same_label(text: str, label: str) -> bool:
 def _order_by_sequence(header: list[Token]) -> tuple[str, ...]:
     """One label per line (a web page's cells): 自然人, 法人或其他组织 and 总计 come first and the
     kinds of organisation follow, in the order they are printed."""
-    text = "".join("#" if "法人或其他组织" in label_key(t.text) else label_key(t.text) for t in header)
+    text = "".join(_LEGAL_PERSONS.sub("#", label_key(t.text)) for t in header)
     positions = {c: text.find(norm(APP_COLUMN_LABELS[c][0])) for c in APP_COLUMNS}
     if any(p < 0 for p in positions.values()) or len(set(positions.values())) != len(positions):
         return APP_COLUMNS
@@ -322,6 +331,8 @@ def _read_rl(stream: list[Token], table_runs: list[Run], usual: tuple[int, int])
     columns = _order_in(header, RL_COLUMNS, RL_COLUMN_LABELS)
     # Table 四 has one row under a tall header: the gap after the header says nothing, so only
     # an extra empty line after the numbers can mark a blank cell.
+    if _transposed(table_runs):
+        return None, _read_rl_transposed(table_runs, groups), []
     merged = Run([v for run in table_runs for v in run.values], trailing=table_runs[-1].trailing)
     fitted = _fit(merged, len(RL_GROUPS) * len(RL_COLUMNS), _rl_positions(stream[:first]), usual)
     cells: dict[str, CellRead] = {}
@@ -332,6 +343,26 @@ def _read_rl(stream: list[Token], table_runs: list[Run], usual: tuple[int, int])
         group, column = groups[index // len(RL_COLUMNS)], columns[index % len(RL_COLUMNS)]
         _put(cells, f"rl.{group}.{column}", token)
     return None, cells, []
+
+
+_RL_COLUMN_ROWS = tuple(Row(column, labels) for column, labels in RL_COLUMN_LABELS.items())
+
+
+def _transposed(table_runs: list[Run]) -> bool:
+    """Table 四 printed with a row per result (结果维持 … 总计) and a column per group."""
+    if len(table_runs) != len(RL_COLUMNS) or any(len(r.numbers) != len(RL_GROUPS) for r in table_runs):
+        return False
+    _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
+    return len(pairs) == len(RL_COLUMNS)
+
+
+def _read_rl_transposed(table_runs: list[Run], groups: tuple[str, ...]) -> dict[str, CellRead]:
+    _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
+    cells: dict[str, CellRead] = {}
+    for i, j in pairs.items():
+        for group, token in zip(groups, table_runs[i].numbers):
+            _put(cells, f"rl.{group}.{_RL_COLUMN_ROWS[j].key}", token)
+    return cells
 
 
 def _rl_positions(header: list[Token]) -> list[float] | None:

@@ -83,7 +83,7 @@ _APP_OTHER_2021: tuple[Row, ...] = (
     ),
     Row("other_other", ("其他",), _OTHER),
 )
-_APP_OTHER_2019: tuple[Row, ...] = (Row("other", ("其他处理",)),)
+_APP_OTHER_2019: tuple[Row, ...] = (Row("other", ("其他处理", "其他")),)
 _APP_TAIL: tuple[Row, ...] = (
     Row("total", ("总计",)),
     Row("carried_forward", ("结转下年度继续办理",)),

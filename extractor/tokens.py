@@ -10,15 +10,18 @@ text); the readers score each of those possibilities against the template.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .layout import Line
 from .normalize import label_key, looks_numeric, norm
-from .template import TABLE_TITLES, TABLES, TableId
+from .template import APP_GROUP_HEADINGS, TABLE_TITLES, TABLES, TableId
 
 TokenKind = Literal["num", "text", "empty"]
-_END_TITLES = ("存在的主要问题及改进情况", "其他需要报告的事项")
+_END_TITLES = ("存在的主要问题", "其他需要报告的事项", "其他需报告的事项", "其他需要说明的事项")
+# Sections 五 and 六 end the tables whatever their wording ("五、存在的主要问题和改进措施").
+_LATER_SECTION = re.compile(r"^\s*[#*]*\s*[五六七]\s*[、.．]")
 _CONTENT_ANCHORS: dict[TableId, tuple[str, ...]] = {
     "a20": ("第二十条第",),
     "app": ("本年新收政府信息公开申请", "申请人情况"),
@@ -72,7 +75,7 @@ def find_regions(lines: list[Line]) -> dict[TableId, Region]:
         for table, title in TABLE_TITLES.items():
             if norm(title) in key and len(key) <= len(norm(title)) + 10:
                 headings[table].append(index)
-        if any(end in key for end in _END_TITLES) and len(key) <= 24:
+        if len(key) <= 24 and (any(end in key for end in _END_TITLES) or _later_section(lines, index)):
             ends.append(index)
     regions: dict[TableId, Region] = {}
     for table in TABLES:
@@ -90,6 +93,18 @@ def find_regions(lines: list[Line]) -> dict[TableId, Region]:
     for region in regions.values():
         region.end_line = next((b for b in boundaries if b > region.first_line), len(lines))
     return regions
+
+
+def _later_section(lines: list[Line], index: int) -> bool:
+    """A heading of section 五 or later, worded any way, that is not a row of table 三 (（五）不予处理,
+    七、总计 printed one cell per line): a row label is followed by its numbers, a heading by prose."""
+    cells = [c for c in lines[index].cells if c.text]
+    if len(cells) != 1 or not _LATER_SECTION.match(cells[0].text):
+        return False
+    if any(group in label_key(cells[0].text) for group in APP_GROUP_HEADINGS):
+        return False
+    following = next((line for line in lines[index + 1 : index + 4] if line.text), None)
+    return following is None or not looks_numeric(next((c.text for c in following.cells if c.text), ""))
 
 
 def _numbers_in(lines: list[Line], region: Region, headings: dict[TableId, list[int]], ends: list[int]) -> int:
@@ -160,6 +175,21 @@ def runs(stream: list[Token]) -> list[Run]:
     if found:
         found[-1].after = pending
     return found
+
+
+def join_split_rows(table_runs: list[Run], width: int) -> list[Run]:
+    """Rows printed a few cells per line ("9\t1" / "0\t0" …) come out as several runs with no
+    label between them: join them back while they fit in one row of the table."""
+    joined: list[Run] = []
+    for run in table_runs:
+        last = joined[-1] if joined else None
+        unlabelled = not any(t.kind == "text" for t in run.before)
+        if last is not None and unlabelled and len(last.numbers) + len(run.numbers) <= width and len(last.numbers) < width:
+            last.values.extend(run.values)
+            last.after, last.trailing = run.after, run.trailing
+        else:
+            joined.append(run)
+    return joined
 
 
 def _close(run: Run) -> Run:
