@@ -1,0 +1,367 @@
+"""PDF to text and lines of cells, page by page, with pypdfium2 (PDFium; Apache/BSD licensed).
+
+Each page's characters are read with their boxes. Ruled tables (see `pdfgrid`) become
+grid lines, one per table row, whose cells come from the table's borders; the rest of the
+page is laid out as `pdftotext -layout` would print it (columns kept apart by runs of
+spaces), so unruled tables are read by the space-aligned layout reader. Page headers,
+footers and page numbers (`- 4 -`, `第4页`) are left out of the lines, and a table that
+runs over a page break continues on the next page without its repeated header rows.
+
+The document's text is the pages' texts joined by form feeds; every offset points into
+it, and `PdfText.pages` says where each page's text starts, so a position is also "page
+N, characters a–b of that page".
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as raw
+
+from .errors import InputError
+from .layout import Cell, Line, shifted, text_lines, width
+from .pdfgrid import Edge, Grid, find_grids
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－~・·\s]*\d{1,4}[-—–－~・·\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/、]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页\s*[,，]?\s*第\s*\d{1,4}\s*页|\d{1,4}\s*/\s*\d{1,4}|(?i:page)\s*\d{1,4}(?:\s*(?i:of)\s*\d{1,4})?)$"
+)
+_MARGIN = 0.15  # share of the page height where running headers and footers sit
+
+
+@dataclass(slots=True)
+class Glyph:
+    ch: str
+    x0: float
+    x1: float
+    top: float  # y grows downwards
+    bottom: float
+
+
+@dataclass
+class _Item:
+    """A text line or a ruled table on a page, in reading order."""
+
+    top: float
+    bottom: float
+    glyphs: list[Glyph] = field(default_factory=list)
+    rows: list[list[str]] | None = None  # a ruled table's cells, merged positions empty
+    skip: int = 0  # leading table rows that repeat the header of the part before a page break
+    running: bool = False  # a page header, footer or page number
+
+
+@dataclass
+class PdfText:
+    text: str
+    lines: list[Line]
+    pages: list[int]  # offset in `text` where each page's text starts
+    image_pages: list[int]  # 1-based pages that show images but have no text
+
+
+def read_pdf(data: bytes, path: str) -> PdfText:
+    document = _open(data, path)
+    try:
+        pages = [_read_page(document[i]) for i in range(len(document))]
+    finally:
+        document.close()
+    image_pages = [n for n, (items, images, _) in enumerate(pages, 1) if images and not items]
+    items = [page_items for page_items, _, _ in pages]
+    _mark_running(items, [height for _, _, height in pages])
+    _join_tables(items)
+    return _assemble(items, image_pages)
+
+
+def _open(data: bytes, path: str) -> pdfium.PdfDocument:
+    tail = data[-4096:]
+    if b"%%EOF" not in tail:
+        raise InputError(f"{path}: the PDF is truncated (it has no end-of-file marker); download or save it again")
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as err:
+        if err.err_code == raw.FPDF_ERR_PASSWORD:
+            raise InputError(
+                f"{path}: the PDF is encrypted with a password; open it, remove the protection (or print it to a new "
+                "PDF) and try again"
+            ) from err
+        raise InputError(f"{path}: the PDF is damaged and cannot be read ({err}); download or save it again") from err
+
+
+# ---- one page ------------------------------------------------------------------------
+
+
+def _read_page(page: pdfium.PdfPage) -> tuple[list[_Item], int, float]:
+    height = page.get_height()
+    glyphs = _glyphs(page, height)
+    horizontal: list[Edge] = []
+    vertical: list[Edge] = []
+    images = _shapes(page.raw, height, horizontal, vertical, (1, 0, 0, 1, 0, 0), 0)
+    grids = [g for g in find_grids(horizontal, vertical) if (len(g.xs) - 1) * (len(g.ys) - 1) >= 2]
+    unit = _unit(glyphs)
+    inside: dict[int, list[Glyph]] = {i: [] for i in range(len(grids))}
+    free: list[Glyph] = []
+    for glyph in glyphs:
+        cx, cy = (glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2
+        index = next((i for i, g in enumerate(grids) if g.locate(cx, cy) is not None), None)
+        (free if index is None else inside[index]).append(glyph)
+    items = [_Item(line[0].top, max(g.bottom for g in line), line) for line in _lines(free)]
+    for index, grid in enumerate(grids):
+        items.append(_Item(grid.top, grid.bottom, rows=_table_rows(grid, inside[index], unit)))
+    items.sort(key=lambda item: item.top)
+    page.close()
+    return items, images, height
+
+
+def _glyphs(page: pdfium.PdfPage, height: float) -> list[Glyph]:
+    textpage = page.get_textpage()
+    out: list[Glyph] = []
+    rect = raw.FS_RECTF()
+    try:
+        for index in range(textpage.count_chars()):
+            code = raw.FPDFText_GetUnicode(textpage.raw, index)
+            if code <= 32 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF):
+                continue  # spaces and line breaks are rebuilt from the positions
+            if not raw.FPDFText_GetLooseCharBox(textpage.raw, index, rect):
+                continue
+            out.append(Glyph(chr(code), rect.left, rect.right, height - rect.top, height - rect.bottom))
+    finally:
+        textpage.close()
+    return out
+
+
+def _shapes(parent: object, height: float, hs: list[Edge], vs: list[Edge],
+            outer: tuple[float, ...], depth: int) -> int:
+    """Collect ruling segments from path objects (inside forms too); return the number of images."""
+    form = depth > 0
+    count = raw.FPDFFormObj_CountObjects(parent) if form else raw.FPDFPage_CountObjects(parent)
+    images = 0
+    for index in range(count):
+        obj = raw.FPDFFormObj_GetObject(parent, index) if form else raw.FPDFPage_GetObject(parent, index)
+        kind = raw.FPDFPageObj_GetType(obj)
+        if kind == raw.FPDF_PAGEOBJ_IMAGE:
+            images += 1
+        elif kind == raw.FPDF_PAGEOBJ_FORM and depth < 4:
+            images += _shapes(obj, height, hs, vs, _compose(_matrix(obj), outer), depth + 1)
+        elif kind == raw.FPDF_PAGEOBJ_PATH and _visible(obj):
+            _segments(obj, _compose(_matrix(obj), outer), height, hs, vs)
+    return images
+
+
+def _matrix(obj: object) -> tuple[float, ...]:
+    m = raw.FS_MATRIX()
+    if not raw.FPDFPageObj_GetMatrix(obj, m):
+        return (1, 0, 0, 1, 0, 0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float, ...]:
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer  # noqa: N806 - the usual names of a PDF matrix
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
+
+
+def _visible(obj: object) -> bool:
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not raw.FPDFPath_GetDrawMode(obj, fill, stroke):
+        return True
+    if not fill.value and not stroke.value:
+        return False
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    getter = raw.FPDFPageObj_GetStrokeColor if stroke.value else raw.FPDFPageObj_GetFillColor
+    if getter(obj, r, g, b, a):
+        return a.value > 0 and min(r.value, g.value, b.value) < 230  # white lines hide nothing
+    return True
+
+
+def _segments(obj: object, m: tuple[float, ...], height: float, hs: list[Edge], vs: list[Edge]) -> None:
+    x, y = ctypes.c_float(), ctypes.c_float()
+    start: tuple[float, float] | None = None
+    last: tuple[float, float] | None = None
+    for index in range(raw.FPDFPath_CountSegments(obj)):
+        segment = raw.FPDFPath_GetPathSegment(obj, index)
+        raw.FPDFPathSegment_GetPoint(segment, x, y)
+        point = (m[0] * x.value + m[2] * y.value + m[4], height - (m[1] * x.value + m[3] * y.value + m[5]))
+        kind = raw.FPDFPathSegment_GetType(segment)
+        if kind == raw.FPDF_SEGMENT_LINETO and last is not None:
+            _edge(last, point, hs, vs)
+        if kind == raw.FPDF_SEGMENT_MOVETO:
+            start = point
+        last = point
+        if raw.FPDFPathSegment_GetClose(segment) and start is not None:
+            _edge(point, start, hs, vs)
+            last = start
+
+
+def _edge(p: tuple[float, float], q: tuple[float, float], hs: list[Edge], vs: list[Edge]) -> None:
+    if abs(p[1] - q[1]) <= 1.0:
+        hs.append(((p[1] + q[1]) / 2, min(p[0], q[0]), max(p[0], q[0])))
+    elif abs(p[0] - q[0]) <= 1.0:
+        vs.append(((p[0] + q[0]) / 2, min(p[1], q[1]), max(p[1], q[1])))
+
+
+# ---- glyphs to text ------------------------------------------------------------------
+
+
+def _unit(glyphs: list[Glyph]) -> float:
+    """The width of one display column (half a Chinese character) on this page."""
+    widths = [(g.x1 - g.x0) / width(g.ch) for g in glyphs if g.x1 > g.x0]
+    return max(statistics.median(widths), 1.0) if widths else 5.0
+
+
+def _lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    """Group glyphs into printed lines (by vertical position), each left to right."""
+    lines: list[list[Glyph]] = []
+    middle = height = 0.0
+    for glyph in sorted(glyphs, key=lambda g: ((g.top + g.bottom) / 2, g.x0)):
+        centre = (glyph.top + glyph.bottom) / 2
+        if lines and abs(centre - middle) <= height * 0.45:
+            lines[-1].append(glyph)
+            continue
+        lines.append([glyph])
+        middle, height = centre, max(glyph.bottom - glyph.top, 1.0)
+    return [sorted(line, key=lambda g: g.x0) for line in lines]
+
+
+def _spaced(glyphs: list[Glyph], left: float, unit: float) -> str:
+    """One printed line with spaces where the gaps are: two or more spaces separate columns."""
+    out: list[str] = []
+    column = 0
+    previous: Glyph | None = None
+    for glyph in glyphs:
+        target = round((glyph.x0 - left) / unit)
+        gap = glyph.x0 - previous.x1 if previous else glyph.x0 - left
+        spaces = 0
+        if previous is None:
+            spaces = max(target, 0)
+        elif gap > 1.6 * unit:
+            spaces = max(2, target - column)
+        elif gap > 0.4 * unit:
+            spaces = 1
+        out.append(" " * spaces + glyph.ch)
+        column += spaces + width(glyph.ch)
+        previous = glyph
+    return "".join(out)
+
+
+def _joined(lines: list[str]) -> str:
+    """A cell's lines as one string: a wrapped Chinese label joins without a space."""
+    text = ""
+    for line in lines:
+        if text and text[-1].isascii() and text[-1].isalnum() and line[:1].isascii() and line[:1].isalnum():
+            text += " "
+        text += line
+    return text
+
+
+def _table_rows(grid: Grid, glyphs: list[Glyph], unit: float) -> list[list[str]]:
+    per_cell: dict[tuple[int, int], list[Glyph]] = {}
+    for glyph in glyphs:
+        cell = grid.locate((glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2)
+        if cell is not None:
+            per_cell.setdefault(cell, []).append(glyph)
+    texts = {cell: _joined([_spaced(line, line[0].x0, unit) for line in _lines(found)])
+             for cell, found in per_cell.items()}
+    rows = []
+    for r in range(len(grid.ys) - 1):
+        row = [texts.get((r, c), "") if grid.owner[(r, c)] == (r, c) else "" for c in range(len(grid.xs) - 1)]
+        if any(row):
+            rows.append(row)
+    return rows
+
+
+# ---- running headers, page breaks, assembly --------------------------------------------
+
+
+def _single(item: _Item) -> str | None:
+    """The text of a one-cell text line (a running header or page number is one), else None."""
+    if item.rows is not None:
+        return None
+    text = _spaced(item.glyphs, item.glyphs[0].x0, 5.0)
+    return None if "  " in text else text.strip()
+
+
+def _mark_running(pages: list[list[_Item]], heights: list[float]) -> None:
+    """Flag page numbers, and lines repeated at the top or bottom of most pages."""
+    edges: list[list[tuple[_Item, str]]] = []
+    for items, height in zip(pages, heights):
+        if not items:
+            edges.append([])
+            continue
+        ends = items[:2] + items[-2:] if len(items) > 4 else items
+        found = []
+        for item in ends:
+            text = _single(item)
+            if text is not None and (item.bottom < height * _MARGIN or item.top > height * (1 - _MARGIN)):
+                found.append((item, text))
+        edges.append(found)
+    repeated = Counter(shape for found in edges for shape in {re.sub(r"\d+", "#", t) for _, t in found})
+    need = max(2, (len(pages) + 1) // 2)
+    for found in edges:
+        for item, text in found:
+            if _PAGE_NUMBER.match(text) or (len(pages) > 1 and repeated[re.sub(r"\d+", "#", text)] >= need):
+                item.running = True
+
+
+def _join_tables(pages: list[list[_Item]]) -> None:
+    """A table cut by a page break goes on; header rows repeated on the new page are dropped."""
+    first_part: _Item | None = None
+    for previous, current in zip(pages, pages[1:]):
+        tail = [item for item in previous if not item.running]
+        head = [item for item in current if not item.running]
+        if not tail or not head or tail[-1].rows is None or head[0].rows is None:
+            first_part = None
+            continue
+        first_part = first_part or tail[-1]
+        before, after = first_part.rows or [], head[0].rows
+        skip = 0
+        while skip < min(len(before), len(after)) - 1 and before[skip] == after[skip]:
+            skip += 1
+        head[0].skip = skip
+
+
+def _assemble(pages: list[list[_Item]], image_pages: list[int]) -> PdfText:
+    text: list[str] = []
+    lines: list[Line] = []
+    starts: list[int] = []
+    offset = 0
+    for number, items in enumerate(pages, 1):
+        if number > 1:
+            text.append("\f")
+            offset += 1
+        starts.append(offset)
+        left = min((g.x0 for item in items if item.rows is None for g in item.glyphs), default=0.0)
+        unit = _unit([g for item in items for g in item.glyphs])
+        for item in items:
+            if item.rows is None:
+                raw_line = _spaced(item.glyphs, left, unit)
+                new = [] if item.running else shifted(text_lines(raw_line), offset)
+                offset = _add(text, raw_line, offset)
+            else:
+                new = []
+                for index, row in enumerate(item.rows):
+                    line, offset = _row_line(row, offset, text)
+                    if index >= item.skip:
+                        new.append(line)
+            for line in new:
+                line.page = number
+            lines.extend(new)
+    return PdfText("".join(text), lines, starts, image_pages)
+
+
+def _add(text: list[str], piece: str, offset: int) -> int:
+    text.append(piece + "\n")
+    return offset + len(piece) + 1
+
+
+def _row_line(row: list[str], offset: int, text: list[str]) -> tuple[Line, int]:
+    cells: list[Cell] = []
+    position = offset
+    for value in row:
+        cells.append(Cell(value, position, position + len(value)))
+        position += len(value) + 1
+    joined = "\t".join(row)
+    return Line(cells, offset, offset + len(joined), separated=True), _add(text, joined, offset)
