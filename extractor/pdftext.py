@@ -323,6 +323,40 @@ def _join_tables(pages: list[list[_Item]]) -> None:
         head[0].skip = skip
 
 
+_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．])")
+_SENTENCE_END = "。！？；：!?;:"
+
+
+def _reflow(items: list[_Item], unit: float) -> list[_Item]:
+    """Join a paragraph's wrapped lines, so a sentence (and the number in it) is one line of text.
+
+    A line is continued by the next when it runs to within three characters of the right edge
+    (left-aligned text ends ragged; a number that does not fit moves down whole), does not
+    end a sentence, and the next line starts at the same left edge without a heading number.
+    """
+    right = max((g.x1 for item in items if item.rows is None for g in item.glyphs), default=0.0)
+    out: list[_Item] = []
+    for item in items:
+        last = out[-1] if out else None
+        if last is not None and _continues(last, item, right, unit):
+            out[-1] = _Item(last.top, item.bottom, last.glyphs + item.glyphs)
+        else:
+            out.append(item)
+    return out
+
+
+def _continues(a: _Item, b: _Item, right: float, unit: float) -> bool:
+    if a.rows is not None or b.rows is not None or a.running or b.running:
+        return False
+    head, tail = a.glyphs[-1], b.glyphs[0]
+    if head.x1 < right - 6 * unit or head.ch in _SENTENCE_END or tail.x0 > a.glyphs[0].x0 + unit:
+        return False
+    if b.top - a.bottom > (a.bottom - a.top):
+        return False
+    single = "  " not in _spaced(a.glyphs, a.glyphs[0].x0, unit) + _spaced(b.glyphs, b.glyphs[0].x0, unit)
+    return single and not _HEADING.match("".join(g.ch for g in b.glyphs[:6]))
+
+
 def _assemble(pages: list[list[_Item]], image_pages: list[int]) -> PdfText:
     text: list[str] = []
     lines: list[Line] = []
@@ -335,7 +369,7 @@ def _assemble(pages: list[list[_Item]], image_pages: list[int]) -> PdfText:
         starts.append(offset)
         left = min((g.x0 for item in items if item.rows is None for g in item.glyphs), default=0.0)
         unit = _unit([g for item in items for g in item.glyphs])
-        for item in items:
+        for item in _reflow(items, unit):
             if item.rows is None:
                 raw_line = _spaced(item.glyphs, left, unit)
                 new = [] if item.running else shifted(text_lines(raw_line), offset)
