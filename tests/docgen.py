@@ -165,7 +165,7 @@ def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
 
 
 def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: str = "",
-              footer: str = "- {n} -", font_size: float = 9) -> Path:
+              footer: str = "- {n} -", font_size: float = 9, password: str | None = None) -> Path:
     """A text PDF: long tables split across pages, page header and numbered footer on each page."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -204,8 +204,28 @@ def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: st
             story.append(table)
         else:
             story.append(Paragraph(block.text, title if block.kind == "title" else body))
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=72, rightMargin=72, topMargin=72, bottomMargin=72)
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=72, rightMargin=72, topMargin=72, bottomMargin=72,
+                            encrypt=password)
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return path
+
+
+def write_scanned_pdf(path: Path, pages: int = 2) -> Path:
+    """A PDF of page images and no text, as a scanner makes it."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    image = Image.new("L", (400, 560), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(40, 520, 24):
+        draw.rectangle((40, y, 360, y + 10), fill=60)  # lines of "text" as ink, not characters
+    sheet = canvas.Canvas(str(path), pagesize=A4)
+    for _ in range(pages):
+        sheet.drawImage(ImageReader(image), 0, 0, width=A4[0], height=A4[1])
+        sheet.showPage()
+    sheet.save()
     return path
 
 

@@ -8,15 +8,21 @@ do the same with real merged cells. The files are written at run time into tmp_p
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import docgen
 import pytest
 import synth
+from click.testing import CliRunner
 from conftest import SEEDS, gold_for
 
+from extractor.cli import main
 from extractor.ingest import load
 from extractor.pipeline import extract_file
 from extractor.schema import Report
@@ -127,3 +133,89 @@ def test_docx_provenance_names_table_row_and_column(tmp_path: Path) -> None:
     span = report.provenance["app.new.total"]
     assert span.where is not None and re.fullmatch(r"table \d+, row \d+, column \d+", span.where)
     assert document.text[span.start : span.end] == str(report.cells["app.new.total"])
+
+
+# ---- unusable and unusual files ---------------------------------------------------------
+
+
+@pytest.fixture
+def documents(tmp_path: Path) -> dict[str, Path]:
+    blocks = _seed_blocks(SEEDS[2])
+    files = {
+        "good_pdf": docgen.write_pdf(blocks, tmp_path / "good.pdf"),
+        "good_docx": docgen.write_docx(blocks, tmp_path / "good.docx"),
+        "scanned": docgen.write_scanned_pdf(tmp_path / "scan.pdf"),
+        "encrypted": docgen.write_pdf(blocks, tmp_path / "locked.pdf", password="secret"),
+        "truncated": tmp_path / "cut.pdf",
+        "empty_docx": tmp_path / "empty.docx",
+        "zip_docx": tmp_path / "photos.docx",
+        "old_doc": tmp_path / "old.doc",
+        "sheet": tmp_path / "table.xlsx",
+    }
+    data = files["good_pdf"].read_bytes()
+    files["truncated"].write_bytes(data[: len(data) // 2])
+    files["empty_docx"].write_bytes(b"")
+    with zipfile.ZipFile(files["zip_docx"], "w") as archive:
+        archive.writestr("photo1.jpg", b"\xff\xd8\xff" + b"\x00" * 50)
+    files["old_doc"].write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "WordDocument".encode("utf-16-le"))
+    with zipfile.ZipFile(files["sheet"], "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return files
+
+
+_MESSAGES = {
+    "encrypted": "encrypted with a password",
+    "truncated": "truncated",
+    "empty_docx": "empty",
+    "zip_docx": "not a Word document",
+    "old_doc": "save it as .docx",
+    "sheet": "spreadsheet",
+}
+
+
+def test_bad_documents_get_one_line_each_and_the_rest_is_read(documents: dict[str, Path]) -> None:
+    order = ["good_pdf", *_MESSAGES, "scanned", "good_docx"]
+    result = CliRunner().invoke(main, [str(documents[name]) for name in order])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("extract: error:")]
+    assert len(errors) == len(_MESSAGES)
+    for name, words in _MESSAGES.items():
+        line = next(e for e in errors if str(documents[name]) in e)
+        assert words in line, line
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [Path(r["source"]["path"]).name for r in reports] == ["good.pdf", "scan.pdf", "good.docx"]
+    assert "Traceback" not in result.output
+
+
+def test_a_scanned_pdf_is_a_report_whose_tables_are_missing(documents: dict[str, Path]) -> None:
+    report = extract_file(documents["scanned"])
+    assert report.status == "needs_review"
+    assert report.cells == {}
+    for table in report.tables.values():
+        assert table.state == "missing"
+        assert table.reason.startswith("no text layer: scanned image")
+        assert "OCR is not supported" in table.reason
+    assert {item.rule for item in report.review} == {"table.missing"}
+
+
+def test_type_comes_from_the_content_not_the_name(documents: dict[str, Path], tmp_path: Path) -> None:
+    pdf_as_txt = tmp_path / "report.txt"
+    pdf_as_txt.write_bytes(documents["good_pdf"].read_bytes())
+    html_as_doc = tmp_path / "page.doc"
+    rows = "".join(f"<tr><td>{'</td><td>'.join(row)}</td></tr>" for row in [["规章", "0"]])
+    html_as_doc.write_text(f"<html><body><p>{SEEDS[2].read_text(encoding='utf-8')}</p><table>{rows}</table>"
+                           "</body></html>", encoding="utf-8")
+    assert extract_file(pdf_as_txt).source.kind == "pdf"
+    assert extract_file(pdf_as_txt).cells == gold_for(SEEDS[2])["cells"]
+    assert load(html_as_doc).kind == "html"
+
+
+def test_plain_text_reading_does_not_load_the_document_libraries() -> None:
+    code = (
+        "import sys; from extractor.pipeline import extract_file; "
+        f"extract_file({str(SEEDS[0])!r}); "
+        "print(','.join(m for m in ('pypdfium2', 'docx', 'lxml') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
