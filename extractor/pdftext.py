@@ -31,6 +31,7 @@ _PAGE_NUMBER = re.compile(
     r"^(?:[-—–－~・·\s]*\d{1,4}[-—–－~・·\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/、]?\s*共\s*\d{1,4}\s*页)?"
     r"|共\s*\d{1,4}\s*页\s*[,，]?\s*第\s*\d{1,4}\s*页|\d{1,4}\s*/\s*\d{1,4}|(?i:page)\s*\d{1,4}(?:\s*(?i:of)\s*\d{1,4})?)$"
 )
+_BLANKS = frozenset("\xa0\u3000\ufffe\uffff\u200b")
 _MARGIN = 0.15  # share of the page height where running headers and footers sit
 
 
@@ -51,6 +52,8 @@ class _Item:
     bottom: float
     glyphs: list[Glyph] = field(default_factory=list)
     rows: list[list[str]] | None = None  # a ruled table's cells, merged positions empty
+    unit: float = 5.0  # the page's display column width (see `_unit`)
+    wide: bool = False  # the line has a gap wide enough to separate columns
     skip: int = 0  # leading table rows that repeat the header of the part before a page break
     running: bool = False  # a page header, footer or page number
 
@@ -108,9 +111,10 @@ def _read_page(page: pdfium.PdfPage) -> tuple[list[_Item], int, float]:
         cx, cy = (glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2
         index = next((i for i, g in enumerate(grids) if g.locate(cx, cy) is not None), None)
         (free if index is None else inside[index]).append(glyph)
-    items = [_Item(line[0].top, max(g.bottom for g in line), line) for line in _lines(free)]
+    items = [_Item(line[0].top, max(g.bottom for g in line), line, unit=unit, wide=_has_gap(line, unit))
+             for line in _lines(free)]
     for index, grid in enumerate(grids):
-        items.append(_Item(grid.top, grid.bottom, rows=_table_rows(grid, inside[index], unit)))
+        items.append(_Item(grid.top, grid.bottom, rows=_table_rows(grid, inside[index], unit), unit=unit))
     items.sort(key=lambda item: item.top)
     page.close()
     return items, images, height
@@ -120,14 +124,14 @@ def _glyphs(page: pdfium.PdfPage, height: float) -> list[Glyph]:
     textpage = page.get_textpage()
     out: list[Glyph] = []
     rect = raw.FS_RECTF()
+    handle, box = textpage.raw, raw.FPDFText_GetLooseCharBox
     try:
-        for index in range(textpage.count_chars()):
-            code = raw.FPDFText_GetUnicode(textpage.raw, index)
-            if code <= 32 or code in (0xA0, 0x3000, 0xFFFE, 0xFFFF):
+        # One call for all the characters; boxes one by one (PDFium has no bulk call for them).
+        text = textpage.get_text_range(0, textpage.count_chars(), errors="replace")
+        for index, ch in enumerate(text):
+            if ch <= " " or ch in _BLANKS or not box(handle, index, rect):
                 continue  # spaces and line breaks are rebuilt from the positions
-            if not raw.FPDFText_GetLooseCharBox(textpage.raw, index, rect):
-                continue
-            out.append(Glyph(chr(code), rect.left, rect.right, height - rect.top, height - rect.bottom))
+            out.append(Glyph(ch, rect.left, rect.right, height - rect.top, height - rect.bottom))
     finally:
         textpage.close()
     return out
@@ -228,23 +232,31 @@ def _lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
 
 def _spaced(glyphs: list[Glyph], left: float, unit: float) -> str:
     """One printed line with spaces where the gaps are: two or more spaces separate columns."""
-    out: list[str] = []
-    column = 0
-    previous: Glyph | None = None
-    for glyph in glyphs:
-        target = round((glyph.x0 - left) / unit)
-        gap = glyph.x0 - previous.x1 if previous else glyph.x0 - left
-        spaces = 0
-        if previous is None:
-            spaces = max(target, 0)
-        elif gap > 1.6 * unit:
-            spaces = max(2, target - column)
-        elif gap > 0.4 * unit:
-            spaces = 1
-        out.append(" " * spaces + glyph.ch)
-        column += spaces + width(glyph.ch)
+    first = glyphs[0]
+    column = round((first.x0 - left) / unit) if first.x0 > left else 0
+    out = [" " * column + first.ch]
+    column += width(first.ch)
+    wide, narrow = 1.6 * unit, 0.4 * unit
+    previous = first
+    for glyph in glyphs[1:]:
+        gap = glyph.x0 - previous.x1
+        if gap > wide:
+            target = round((glyph.x0 - left) / unit) - column
+            spaces = target if target > 2 else 2
+            out.append(" " * spaces)
+            column += spaces
+        elif gap > narrow:
+            out.append(" ")
+            column += 1
+        out.append(glyph.ch)
+        column += width(glyph.ch)
         previous = glyph
     return "".join(out)
+
+
+def _has_gap(glyphs: list[Glyph], unit: float) -> bool:
+    """Whether the line has a gap wide enough to separate columns (see `_spaced`)."""
+    return any(b.x0 - a.x1 > 1.6 * unit for a, b in zip(glyphs, glyphs[1:], strict=False))
 
 
 def _joined(lines: list[str]) -> str:
@@ -280,8 +292,7 @@ def _single(item: _Item) -> str | None:
     """The text of a one-cell text line (a running header or page number is one), else None."""
     if item.rows is not None:
         return None
-    text = _spaced(item.glyphs, item.glyphs[0].x0, 5.0)
-    return None if "  " in text else text.strip()
+    return None if item.wide else "".join(g.ch for g in item.glyphs)
 
 
 def _mark_running(pages: list[list[_Item]], heights: list[float]) -> None:
@@ -339,7 +350,7 @@ def _reflow(items: list[_Item], unit: float) -> list[_Item]:
     for item in items:
         last = out[-1] if out else None
         if last is not None and _continues(last, item, right, unit):
-            out[-1] = _Item(last.top, item.bottom, last.glyphs + item.glyphs)
+            out[-1] = _Item(last.top, item.bottom, last.glyphs + item.glyphs, unit=unit)
         else:
             out.append(item)
     return out
@@ -353,8 +364,7 @@ def _continues(a: _Item, b: _Item, right: float, unit: float) -> bool:
         return False
     if b.top - a.bottom > (a.bottom - a.top):
         return False
-    single = "  " not in _spaced(a.glyphs, a.glyphs[0].x0, unit) + _spaced(b.glyphs, b.glyphs[0].x0, unit)
-    return single and not _HEADING.match("".join(g.ch for g in b.glyphs[:6]))
+    return not a.wide and not b.wide and not _HEADING.match("".join(g.ch for g in b.glyphs[:6]))
 
 
 def _assemble(pages: list[list[_Item]], image_pages: list[int]) -> PdfText:
@@ -368,7 +378,7 @@ def _assemble(pages: list[list[_Item]], image_pages: list[int]) -> PdfText:
             offset += 1
         starts.append(offset)
         left = min((g.x0 for item in items if item.rows is None for g in item.glyphs), default=0.0)
-        unit = _unit([g for item in items for g in item.glyphs])
+        unit = items[0].unit if items else 5.0
         for item in _reflow(items, unit):
             if item.rows is None:
                 raw_line = _spaced(item.glyphs, left, unit)
