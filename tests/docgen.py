@@ -120,6 +120,18 @@ def placed(rows: list[list[Cell]]) -> tuple[list[tuple[int, int, Cell]], int]:
     return out, max((c + cell[2] for _, c, cell in out), default=1)
 
 
+def column_shares(rows: list[list[Cell]]) -> list[float]:
+    """Column widths as shares of the table, by the longest text each column holds (as an author sizes them)."""
+    cells, width = placed(rows)
+    longest = [4] * width
+    for _, c, (text, _, cs) in cells:
+        if cs == 1:
+            printed = max(text.split("|"), key=len)  # header cells wrap where "|" is
+            longest[c] = max(longest[c], min(sum(2 if ord(ch) > 0x2E7F else 1 for ch in printed), 20))
+    weights = [n + 6 for n in longest]  # cell padding
+    return [n / sum(weights) for n in weights]
+
+
 # ---------------------------------------------------------------- Word
 
 
@@ -150,10 +162,19 @@ def write_docx(blocks: list[Block], path: Path, *, ruled: bool = True, header: s
 
 
 def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
+    from docx.shared import Cm
+
     cells, width = placed(rows)
     table = document.add_table(rows=len(rows), cols=width)  # type: ignore[attr-defined]
     if ruled:
         table.style = "Table Grid"
+    table.autofit = False
+    shares = column_shares(rows)
+    for grid_column, share in zip(table._tbl.tblGrid.gridCol_lst, shares, strict=True):
+        grid_column.w = Cm(15.9 * share)  # LibreOffice sizes columns by the table grid
+    for column, share in zip(table.columns, shares, strict=True):
+        for cell in column.cells:
+            cell.width = Cm(15.9 * share)
     for r, c, (text, rs, cs) in cells:
         target = table.cell(r, c)
         if rs > 1 or cs > 1:
@@ -200,7 +221,8 @@ def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: st
                     commands.append(("SPAN", (c, r), (c + cs - 1, r)))
             if ruled:
                 commands.append(("GRID", (0, 0), (-1, -1), 0.5, colors.black))
-            table = Table(data, colWidths=[(A4[0] - 144) / width] * width, style=TableStyle(commands))
+            shares = column_shares(block.rows)
+            table = Table(data, colWidths=[(A4[0] - 144) * share for share in shares], style=TableStyle(commands))
             story.append(table)
         else:
             story.append(Paragraph(block.text, title if block.kind == "title" else body))
