@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import docgen  # noqa: E402  (test-support modules live in tests/)
-import pypdfium2 as pdfium  # noqa: E402
-import synth  # noqa: E402
+import docgen
+import pypdfium2 as pdfium
+import synth
 
-from extractor.pipeline import extract_file  # noqa: E402
+from extractor.pipeline import extract_file
 
 PAGES = 5
 _FILLER = ("为进一步做好政府信息公开工作，本机关围绕中心工作，加强政策解读，回应社会关切，"

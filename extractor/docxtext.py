@@ -50,7 +50,9 @@ def _body(data: bytes, path: str) -> Any:
         raise InputError(f"{path}: the Word file is damaged ({err}); open it in Word or WPS and save it again") from err
     except Exception as err:  # lxml's XMLSyntaxError and friends: the package's XML is broken
         if type(err).__module__.startswith("lxml"):
-            raise InputError(f"{path}: the Word file's XML is damaged; open it in Word or WPS and save it again") from err
+            raise InputError(
+                f"{path}: the Word file's XML is damaged; open it in Word or WPS and save it again"
+            ) from err
         raise
 
 

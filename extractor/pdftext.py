@@ -19,6 +19,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
@@ -164,7 +165,7 @@ def _matrix(obj: object) -> tuple[float, ...]:
 
 def _compose(inner: tuple[float, ...], outer: tuple[float, ...]) -> tuple[float, ...]:
     a, b, c, d, e, f = inner
-    A, B, C, D, E, F = outer  # noqa: N806 - the usual names of a PDF matrix
+    A, B, C, D, E, F = outer
     return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
@@ -256,7 +257,7 @@ def _spaced(glyphs: list[Glyph], left: float, unit: float) -> str:
 
 def _has_gap(glyphs: list[Glyph], unit: float) -> bool:
     """Whether the line has a gap wide enough to separate columns (see `_spaced`)."""
-    return any(b.x0 - a.x1 > 1.6 * unit for a, b in zip(glyphs, glyphs[1:], strict=False))
+    return any(b.x0 - a.x1 > 1.6 * unit for a, b in pairwise(glyphs))
 
 
 def _joined(lines: list[str]) -> str:
@@ -298,7 +299,7 @@ def _single(item: _Item) -> str | None:
 def _mark_running(pages: list[list[_Item]], heights: list[float]) -> None:
     """Flag page numbers, and lines repeated at the top or bottom of most pages."""
     edges: list[list[tuple[_Item, str]]] = []
-    for items, height in zip(pages, heights):
+    for items, height in zip(pages, heights, strict=True):
         if not items:
             edges.append([])
             continue
@@ -320,7 +321,7 @@ def _mark_running(pages: list[list[_Item]], heights: list[float]) -> None:
 def _join_tables(pages: list[list[_Item]]) -> None:
     """A table cut by a page break goes on; header rows repeated on the new page are dropped."""
     first_part: _Item | None = None
-    for previous, current in zip(pages, pages[1:]):
+    for previous, current in pairwise(pages):
         tail = [item for item in previous if not item.running]
         head = [item for item in current if not item.running]
         if not tail or not head or tail[-1].rows is None or head[0].rows is None:

@@ -157,7 +157,8 @@ def documents(tmp_path: Path) -> dict[str, Path]:
     files["empty_docx"].write_bytes(b"")
     with zipfile.ZipFile(files["zip_docx"], "w") as archive:
         archive.writestr("photo1.jpg", b"\xff\xd8\xff" + b"\x00" * 50)
-    files["old_doc"].write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "WordDocument".encode("utf-16-le"))
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    files["old_doc"].write_bytes(ole + b"\x00" * 500 + "WordDocument".encode("utf-16-le"))
     with zipfile.ZipFile(files["sheet"], "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")

@@ -46,7 +46,8 @@ def test_an_unclosed_navigation_block_does_not_swallow_the_page() -> None:
 
 def test_gbk_page_is_decoded_by_its_declared_charset(tmp_path: Path) -> None:
     page, gold = _page(13)
-    page = page.replace('<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
+    declared = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+    page = page.replace('<meta charset="utf-8">', declared)
     path = tmp_path / "gbk.htm"
     path.write_bytes(page.encode("gbk"))
     document = load(path)
