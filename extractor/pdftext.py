@@ -264,8 +264,8 @@ def _joined(lines: list[str]) -> str:
     """A cell's lines as one string: a wrapped Chinese label joins without a space."""
     text = ""
     for line in lines:
-        if text and text[-1].isascii() and text[-1].isalnum() and line[:1].isascii() and line[:1].isalnum():
-            text += " "
+        if text and line and text[-1].isascii() and text[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            text += " "  # words wrapped in a Latin label; digits wrapped in a narrow cell join up
         text += line
     return text
 
@@ -333,6 +333,7 @@ def _join_tables(pages: list[list[_Item]]) -> None:
         while skip < min(len(before), len(after)) - 1 and before[skip] == after[skip]:
             skip += 1
         head[0].skip = skip
+
 
 
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．])")
