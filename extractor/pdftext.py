@@ -26,6 +26,7 @@ import pypdfium2.raw as raw
 
 from .errors import InputError
 from .layout import Cell, Line, shifted, text_lines, width
+from .normalize import looks_numeric
 from .pdfgrid import Edge, Grid, find_grids
 
 _PAGE_NUMBER = re.compile(
@@ -55,6 +56,7 @@ class _Item:
     rows: list[list[str]] | None = None  # a ruled table's cells, merged positions empty
     unit: float = 5.0  # the page's display column width (see `_unit`)
     wide: bool = False  # the line has a gap wide enough to separate columns
+    xs: list[float] = field(default_factory=list)  # a ruled table's column lines
     skip: int = 0  # leading table rows that repeat the header of the part before a page break
     running: bool = False  # a page header, footer or page number
 
@@ -115,7 +117,8 @@ def _read_page(page: pdfium.PdfPage) -> tuple[list[_Item], int, float]:
     items = [_Item(line[0].top, max(g.bottom for g in line), line, unit=unit, wide=_has_gap(line, unit))
              for line in _lines(free)]
     for index, grid in enumerate(grids):
-        items.append(_Item(grid.top, grid.bottom, rows=_table_rows(grid, inside[index], unit), unit=unit))
+        rows = _table_rows(grid, inside[index], unit)
+        items.append(_Item(grid.top, grid.bottom, rows=rows, unit=unit, xs=grid.xs))
     items.sort(key=lambda item: item.top)
     page.close()
     return items, images, height
@@ -332,8 +335,37 @@ def _join_tables(pages: list[list[_Item]]) -> None:
         skip = 0
         while skip < min(len(before), len(after)) - 1 and before[skip] == after[skip]:
             skip += 1
+        if skip < len(after) and _continue_row(tail[-1], head[0], skip):
+            skip += 1
         head[0].skip = skip
 
+
+def _continue_row(above: _Item, below: _Item, index: int) -> bool:
+    """Join the rest of a row that the page break cut (Word lets rows break) to its first part.
+
+    It is the rest when each of its cells lies under a filled cell of the same kind (text
+    under text, digits under digits), its label (if any) has no heading number, and some
+    filled cell above has nothing below it (a complete new row would fill them all).
+    """
+    last, first = (above.rows or [[]])[-1], (below.rows or [[]])[index]
+    target = [_column_at(above.xs, (below.xs[c] + below.xs[c + 1]) / 2) for c in range(len(first))]
+    label = next((t for t in first if t and not looks_numeric(t)), "")
+    if not any(first) or _HEADING.match(label):
+        return False
+    for text, column in zip(first, target, strict=True):
+        if text and (column is None or not last[column] or looks_numeric(text) != looks_numeric(last[column])):
+            return False
+    continued = {column for text, column in zip(first, target, strict=True) if text}
+    if all(column in continued for column, text in enumerate(last) if text):
+        return False
+    for text, column in zip(first, target, strict=True):
+        if text and column is not None:
+            last[column] = _joined([last[column], text])
+    return True
+
+
+def _column_at(xs: list[float], x: float) -> int | None:
+    return next((c for c in range(len(xs) - 1) if xs[c] <= x <= xs[c + 1]), None)
 
 
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．])")

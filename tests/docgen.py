@@ -123,11 +123,11 @@ def placed(rows: list[list[Cell]]) -> tuple[list[tuple[int, int, Cell]], int]:
 def column_shares(rows: list[list[Cell]]) -> list[float]:
     """Column widths as shares of the table, by the longest text each column holds (as an author sizes them)."""
     cells, width = placed(rows)
-    longest = [4] * width
+    longest = [8] * width  # room for a four-digit number
     for _, c, (text, _, cs) in cells:
         if cs == 1:
             printed = max(text.split("|"), key=len)  # header cells wrap where "|" is
-            longest[c] = max(longest[c], min(sum(2 if ord(ch) > 0x2E7F else 1 for ch in printed), 20))
+            longest[c] = max(longest[c], min(sum(2 if ord(ch) > 0x2E7F else 1 for ch in printed), 16))
     weights = [n + 6 for n in longest]  # cell padding
     return [n / sum(weights) for n in weights]
 
