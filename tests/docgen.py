@@ -127,7 +127,7 @@ def column_shares(rows: list[list[Cell]]) -> list[float]:
     for _, c, (text, _, cs) in cells:
         if cs == 1:
             printed = max(text.split("|"), key=len)  # header cells wrap where "|" is
-            longest[c] = max(longest[c], min(sum(2 if ord(ch) > 0x2E7F else 1 for ch in printed), 16))
+            longest[c] = max(longest[c], min(sum(2 if ord(ch) > 0x2E7F else 1 for ch in printed), 24))
     weights = [n + 6 for n in longest]  # cell padding
     return [n / sum(weights) for n in weights]
 
@@ -162,7 +162,7 @@ def write_docx(blocks: list[Block], path: Path, *, ruled: bool = True, header: s
 
 
 def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
-    from docx.shared import Cm
+    from docx.shared import Cm, Pt
 
     cells, width = placed(rows)
     table = document.add_table(rows=len(rows), cols=width)  # type: ignore[attr-defined]
@@ -180,6 +180,8 @@ def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
         if rs > 1 or cs > 1:
             target = target.merge(table.cell(r + rs - 1, c + cs - 1))
         target.text = text.replace("|", "")
+        for run in target.paragraphs[0].runs:
+            run.font.size = Pt(9)  # tables are usually set smaller than the body text
 
 
 # ---------------------------------------------------------------- PDF
