@@ -58,7 +58,7 @@ def make_pdfs_libreoffice(count: int, folder: Path, ruled: str) -> list[Path]:
     for index in range(count):
         rng = random.Random(index)
         blocks = docgen.synth_blocks(synth.random_report(rng), rng)
-        padded = blocks[:3] + [docgen.Block("p", _FILLER * 3)] * 12 + blocks[3:]
+        padded = blocks[:3] + [docgen.Block("p", _FILLER * 3)] * 20 + blocks[3:]
         docs.append(docgen.write_docx(padded, folder / f"r{index}.docx", ruled=_ruled(ruled, index)))
     subprocess.run(["soffice", f"-env:UserInstallation=file://{folder}/profile", "--headless", "--convert-to", "pdf",
                     "--outdir", str(folder), *map(str, docs)], check=True, capture_output=True, timeout=900)
