@@ -42,7 +42,8 @@ class Document:
     lines: list[Line] | None = field(default=None, repr=False, compare=False)
     # (offset, name) where each part of the published file starts in `text`: "page 3", "table 1, row 2, column 4".
     places: tuple[tuple[int, str], ...] = ()
-    # Why the file gave no text although it is a document (a scanned PDF); the tables are reported missing.
+    # Why (part of) the file gave no text although it is a document: a scanned PDF, or scanned pages in
+    # one; a table that cannot be found is reported missing with this reason.
     no_text: str = ""
 
     def where(self, start: int, end: int) -> str | None:
@@ -105,6 +106,10 @@ def _pdf(data: bytes, path: str, digest: str) -> Document:
     pdf = read_pdf(data, path)
     places = tuple((start, f"page {n}") for n, start in enumerate(pdf.pages, 1))
     note = "" if pdf.lines else NO_TEXT_LAYER
+    if pdf.lines and pdf.image_pages:
+        pages = ", ".join(map(str, pdf.image_pages))
+        which = f"pages {pages} have" if len(pdf.image_pages) > 1 else f"page {pages} has"
+        note = f"{which} no text layer: scanned image (OCR is not supported, so what it shows is not read)"
     return Document(path, digest, pdf.text, "pdf", None, pdf.lines, places, note)
 
 

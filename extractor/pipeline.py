@@ -50,8 +50,10 @@ def read_document(document: Document) -> ParserResult:
     if document.no_text:
         # A scanned PDF is still a report: say why its tables could not be read instead of refusing it.
         for table in reading.tables.values():
-            table.reason = document.no_text
-        return ParserResult(document, lines, reading, meta, facts)
+            if table.state == "missing":
+                table.reason = document.no_text if not lines else f"{table.reason}; {document.no_text}"
+        if not lines:
+            return ParserResult(document, lines, reading, meta, facts)
     if not _looks_like_report(document, reading, meta):
         raise InputError(
             f"{document.path}: this does not look like a 政府信息公开工作年度报告 (no title, no report sections, "

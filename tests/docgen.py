@@ -188,7 +188,7 @@ def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
 
 
 def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: str = "",
-              footer: str = "- {n} -", font_size: float = 9, password: str | None = None) -> Path:
+              footer: str = "- {n} -", font_size: float = 9, password: object = None) -> Path:
     """A text PDF: long tables split across pages, page header and numbered footer on each page."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4

@@ -229,3 +229,39 @@ def test_checked_in_libreoffice_pdf_reads_to_gold() -> None:
     report = extract_file(fixture)
     _same_as_text(report, seed)
     assert {span.page for span in report.provenance.values() if span.page} >= {1, 2}
+
+
+def test_scanned_pages_in_a_text_pdf_are_named_in_the_missing_tables_reason(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    prose = [b for b in _seed_blocks(SEEDS[0]) if b.kind != "table"]
+    mixed = pdfium.PdfDocument(docgen.write_pdf(prose, tmp_path / "prose.pdf"))
+    text_pages = len(mixed)
+    mixed.import_pages(pdfium.PdfDocument(docgen.write_scanned_pdf(tmp_path / "scan.pdf", pages=1)))
+    mixed.save(tmp_path / "mixed.pdf")
+    report = extract_file(tmp_path / "mixed.pdf")
+    assert report.meta.agency == gold_for(SEEDS[0])["meta"]["agency"]
+    for table in report.tables.values():
+        assert table.state == "missing"
+        assert f"page {text_pages + 1} has no text layer: scanned image" in table.reason
+
+
+def test_a_pdf_restricted_only_by_an_owner_password_is_read(tmp_path: Path) -> None:
+    from reportlab.lib.pdfencrypt import StandardEncryption
+
+    blocks = _seed_blocks(SEEDS[2])
+    path = docgen.write_pdf(blocks, tmp_path / "owner.pdf", password=StandardEncryption("", "owner", canPrint=0))
+    _same_as_text(extract_file(path), SEEDS[2])
+
+
+def test_a_docx_with_broken_xml_gets_one_clear_line(tmp_path: Path) -> None:
+    good = docgen.write_docx(_seed_blocks(SEEDS[2]), tmp_path / "good.docx")
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
+    result = CliRunner().invoke(main, [str(broken), str(good)])
+    assert result.exit_code == 2
+    assert "damaged" in result.stderr and "save it again" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
