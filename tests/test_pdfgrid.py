@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractor import pdftext
+from extractor import pdflines
 from extractor.pdfgrid import find_grids
 
 
@@ -37,15 +37,15 @@ def test_separate_tables_and_stray_lines() -> None:
     assert [g.top for g in grids] == [0.0, 200.0]
 
 
-def _table(rows: list[list[str]], xs: list[float]) -> pdftext._Item:
-    return pdftext._Item(0.0, 10.0, rows=rows, xs=xs)
+def _table(rows: list[list[str]], xs: list[float]) -> pdflines.Item:
+    return pdflines.Item(0.0, 10.0, rows=rows, xs=xs)
 
 
 def test_the_rest_of_a_row_cut_by_a_page_break_joins_its_first_part() -> None:
     above = _table([["（一）予以公开", "1", "2"], ["（二）部分公开（区分处", "0", "28"]], [0.0, 100.0, 130.0, 160.0])
     # The next page's grid has an extra column line, as LibreOffice draws it.
     below = _table([["理的）", "", "", "9"], ["（三）不予公开", "0", "0", "0"]], [0.0, 100.0, 130.0, 145.0, 160.0])
-    pdftext._join_tables([[above], [below]])
+    pdflines.join_tables([[above], [below]])
     assert above.rows is not None and above.rows[-1] == ["（二）部分公开（区分处理的）", "0", "289"]
     assert below.skip == 1
 
@@ -54,6 +54,6 @@ def test_a_complete_new_row_after_a_page_break_is_not_joined() -> None:
     above = _table([["行政处罚", "5"]], [0.0, 100.0, 130.0])
     for rows in ([["行政强制", "0"]], [["3.其他", ""]], [["信息内容", "本年处理决定数量"]]):
         below = _table(rows, [0.0, 100.0, 130.0])
-        pdftext._join_tables([[above], [below]])
+        pdflines.join_tables([[above], [below]])
         assert above.rows == [["行政处罚", "5"]]
         assert below.skip == 0
