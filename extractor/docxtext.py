@@ -103,7 +103,8 @@ def _grid(table: Any) -> list[list[str]]:
         for tc in tr.iterchildren(f"{_W}tc"):
             span = int(_value(tc, f"{_W}tcPr/{_W}gridSpan") or 1)
             merge = _value(tc, f"{_W}tcPr/{_W}vMerge")
-            continued = merge is not None and merge != "restart"
+            old_merge = _value(tc, f"{_W}tcPr/{_W}hMerge")  # Word 97 style horizontal merge
+            continued = (merge is not None and merge != "restart") or (old_merge is not None and old_merge != "restart")
             row += ["" if continued else _cell_text(tc)] + [""] * (max(span, 1) - 1)
         rows.append(row)
     return rows

@@ -173,7 +173,8 @@ def join_tables(pages: list[list[Item]]) -> None:
         first_part = first_part or tail[-1]
         before, after = first_part.rows or [], head[0].rows
         skip = 0
-        while skip < min(len(before), len(after)) - 1 and before[skip] == after[skip]:
+        # Compared by their filled cells: the new page's grid may have other column lines.
+        while skip < min(len(before), len(after)) - 1 and _filled(before[skip]) == _filled(after[skip]):
             skip += 1
         if skip < len(after) and _continue_row(tail[-1], head[0], skip):
             skip += 1
@@ -202,6 +203,10 @@ def _continue_row(above: Item, below: Item, index: int) -> bool:
         if text and column is not None:
             last[column] = _joined([last[column], text])
     return True
+
+
+def _filled(row: list[str]) -> list[str]:
+    return [text for text in row if text]
 
 
 def _column_at(xs: list[float], x: float) -> int | None:
