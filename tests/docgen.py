@@ -188,8 +188,8 @@ def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
 
 
 def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: str = "",
-              footer: str = "- {n} -", font_size: float = 9, password: object = None) -> Path:
-    """A text PDF: long tables split across pages, page header and numbered footer on each page."""
+              footer: str = "- {n} -", font_size: float = 9, password: object = None, repeat_header: int = 0) -> Path:
+    """A text PDF: long tables split across pages (repeating their first rows if asked), page header and footer."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -224,7 +224,9 @@ def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: st
             if ruled:
                 commands.append(("GRID", (0, 0), (-1, -1), 0.5, colors.black))
             shares = column_shares(block.rows)
-            table = Table(data, colWidths=[(A4[0] - 144) * share for share in shares], style=TableStyle(commands))
+            repeat = repeat_header if len(block.rows) > 10 else 0
+            table = Table(data, colWidths=[(A4[0] - 144) * share for share in shares], style=TableStyle(commands),
+                          repeatRows=repeat)
             story.append(table)
         else:
             story.append(Paragraph(block.text, title if block.kind == "title" else body))

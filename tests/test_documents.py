@@ -265,3 +265,17 @@ def test_a_docx_with_broken_xml_gets_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "damaged" in result.stderr and "save it again" in result.stderr
     assert len(result.stdout.splitlines()) == 1
+
+
+def test_header_rows_repeated_after_a_page_break_are_read_once(tmp_path: Path) -> None:
+    rng = random.Random(705)
+    report = synth.random_report(rng, template_app="2021")
+    blocks = docgen.synth_blocks(report, rng)
+    path = docgen.write_pdf(blocks, tmp_path / "repeat.pdf", repeat_header=3, font_size=12)
+    document = load(path)
+    assert document.lines is not None
+    read = extract_file(path)
+    assert len({span.page for key, span in read.provenance.items() if key.startswith("app.")}) >= 2
+    assert document.text.count("申请人情况") >= 2, "the fixture must repeat table 三's header on the next page"
+    assert sum("申请人情况" in line.text for line in document.lines) == 1
+    assert read.cells == synth.gold_cells(report)
