@@ -15,13 +15,14 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, Any
 
 import click
 
 from . import __version__
+from .cli_model import model_options, model_problems, reader, usage_line
+from .cli_review import record, review
 from .errors import ExtractorError
-from .pipeline import extract_file
 from .schema import Report
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
@@ -77,25 +78,40 @@ def _summary(statuses: Iterable[str], failures: int) -> str:
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Write the JSON here instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on standard error.")
-def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool) -> None:
+@click.option("--queue", type=click.Path(dir_okay=False),
+              help="Write review items to this queue (SQLite) and apply the decisions stored there.")
+@model_options
+def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool, queue: str | None, **model: Any) -> None:
     """Read FILE... (.txt .md .html .mhtml .pdf .docx, told apart by content) and print one JSON object each.
 
     Each object follows the output contract: source, meta, cells, narrative, provenance
-    (character offsets into the decoded text), checks, review, status.
+    (character offsets into the decoded text), checks, review, status. With --model a
+    language model reads each report too; see docs/model.md.
     """
-    statuses: list[str] = []
+    try:
+        read = reader(**model)
+    except ExtractorError as err:
+        error_line(str(err))
+        sys.exit(EXIT_INPUT)
+    reports: list[Report] = []
     failures = 0
     for path in files:
         try:
-            report = extract_file(path)
+            report = read(path)
+            if queue:
+                report = record(queue, report)
         except ExtractorError as err:
             failures += 1
             error_line(str(err))
             continue
-        statuses.append(report.status)
+        reports.append(report)
         emit(report, output, pretty=pretty)
+    unusable_model = model_problems(reports, error_line)
+    if model["model"] and not quiet:
+        click.echo(usage_line(reports), err=True)
     if len(files) > 1 and not quiet:
-        click.echo(_summary(statuses, failures), err=True)
-    sys.exit(EXIT_INPUT if failures else EXIT_OK)
+        click.echo(_summary([r.status for r in reports], failures), err=True)
+    sys.exit(EXIT_INPUT if failures or unusable_model else EXIT_OK)
 
 
+main.add_command(review)

@@ -21,9 +21,9 @@ from html.parser import HTMLParser
 from .layout import Cell, Line
 
 _BLOCK = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 title section article header footer table tr blockquote pre hr dd dt".split()
+    ["p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "title", "section", "article", "header", "footer", "table", "tr", "blockquote", "pre", "hr", "dd", "dt"]
 )
-_SKIP = frozenset("script style noscript template svg head".split())
+_SKIP = frozenset(["script", "style", "noscript", "template", "svg", "head"])
 _SPACES = re.compile(r"\s+")
 _NAV_TAGS = frozenset(["nav", "aside", "footer"])
 _NAV_CONTAINERS = frozenset(["div", "ul", "ol", "dl", "section", "nav", "aside", "footer", "header", "p", "span"])
@@ -40,6 +40,7 @@ class _Piece:
     parts: list[str] = field(default_factory=list)
     start: int = -1
     end: int = -1
+    earlier: list[Cell] = field(default_factory=list)  # blocks (<p>, <div>, <br>) already ended in this cell
 
     def add(self, text: str, start: int, end: int) -> None:
         if not text.strip():
@@ -50,9 +51,25 @@ class _Piece:
         self.end = end - (len(text) - len(text.rstrip()))
         self.parts.append(text)
 
-    def cell(self) -> Cell:
+    def block_break(self) -> None:
+        block = self._block()
+        if block.text:
+            self.earlier.append(block)
+        self.parts, self.start, self.end = [], -1, -1
+
+    def _block(self) -> Cell:
         text = _SPACES.sub(" ", "".join(self.parts)).strip()
         return Cell(text, max(self.start, 0), max(self.end, 0))
+
+    def blocks(self) -> list[Cell]:
+        last = self._block()
+        return [*self.earlier, last] if last.text else list(self.earlier)
+
+    def cell(self) -> Cell:
+        blocks = self.blocks()
+        if not blocks:
+            return Cell("", max(self.start, 0), max(self.start, 0))
+        return Cell(" ".join(b.text for b in blocks), blocks[0].start, blocks[-1].end)
 
 
 @dataclass
@@ -61,6 +78,15 @@ class _Table:
     current: _Piece | None = None
     span: tuple[int, int] = (1, 1)
     start: int = 0
+    layout: bool = False  # a table used to lay out a page (it holds another table): its text is prose
+    blocks: list[list[Cell]] = field(default_factory=list)  # each closed cell's blocks, in print order
+
+    def close_cell(self) -> None:
+        """End the open cell; HTML lets </td> be omitted before the next <td>, <tr> or </table>."""
+        if self.current is not None:
+            self.rows[-1].append((self.current.cell(), *self.span))
+            self.blocks.append(self.current.blocks())
+            self.current = None
 
 
 class _Reader(HTMLParser):
@@ -90,25 +116,37 @@ class _Reader(HTMLParser):
         elif tag in _SKIP:
             self._skip += 1
         elif tag == "table":
+            if self._in_cell():
+                self._to_layout(self._tables[-1])
             self._flush()
             self._tables.append(_Table(start=self._offset()))
+        elif self._tables and self._tables[-1].layout and tag in ("tr", "td", "th"):
+            self._flush()
         elif self._tables and tag == "tr":
+            self._tables[-1].close_cell()
             self._tables[-1].rows.append([])
         elif self._tables and tag in ("td", "th"):
             table = self._tables[-1]
+            table.close_cell()
             if not table.rows:
                 table.rows.append([])
             table.current = _Piece()
             values = dict(attrs)
             table.span = (_int(values.get("rowspan")), _int(values.get("colspan")))
-        elif tag in _BLOCK and not self._in_cell():
+        elif tag in _BLOCK:
+            self._block_break()
+
+    def _block_break(self) -> None:
+        if self._in_cell():
+            current = self._tables[-1].current
+            assert current is not None
+            current.block_break()
+        else:
             self._flush()
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" and self._in_cell():
-            self._text(" ", self._offset())
-        elif tag in _BLOCK:
-            self._flush()
+        if tag in _BLOCK:
+            self._block_break()
 
     def handle_endtag(self, tag: str) -> None:
         if self.nav is not None:
@@ -120,14 +158,15 @@ class _Reader(HTMLParser):
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
         elif tag in ("td", "th") and self._in_cell():
-            table = self._tables[-1]
-            assert table.current is not None
-            table.rows[-1].append((table.current.cell(), *table.span))
-            table.current = None
+            self._tables[-1].close_cell()
         elif tag == "table" and self._tables:
-            self.lines.extend(_grid_lines(self._tables.pop()))
-        elif tag in _BLOCK and not self._in_cell():
+            table = self._tables.pop()
+            table.close_cell()
             self._flush()
+            if not table.layout:
+                self.lines.extend(_grid_lines(table))
+        elif tag in _BLOCK:
+            self._block_break()
 
     def handle_data(self, data: str) -> None:
         self._text(data, self._offset())
@@ -151,11 +190,19 @@ class _Reader(HTMLParser):
             current = self._tables[-1].current
             assert current is not None
             current.add(text, start, stop)
-        elif not self._tables or not self._tables[-1].rows:
+        elif not self._tables or self._tables[-1].layout or not self._tables[-1].rows:
             self._paragraph.add(text, start, stop)
 
     def _in_cell(self) -> bool:
         return bool(self._tables) and self._tables[-1].current is not None
+
+    def _to_layout(self, table: _Table) -> None:
+        """A table inside a cell: the outer one lays out the page, so what it held so far is prose."""
+        table.close_cell()
+        table.layout = True
+        for blocks in table.blocks:
+            self.lines.extend(Line([block], block.start, block.end) for block in blocks)
+        table.rows, table.blocks = [], []
 
     def _flush(self) -> None:
         cell = self._paragraph.cell()
@@ -166,7 +213,10 @@ class _Reader(HTMLParser):
     def close(self) -> None:
         super().close()
         while self._tables:
-            self.lines.extend(_grid_lines(self._tables.pop()))
+            table = self._tables.pop()
+            table.close_cell()
+            if not table.layout:
+                self.lines.extend(_grid_lines(table))
         self._flush()
 
 

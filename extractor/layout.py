@@ -12,9 +12,7 @@ from `htmlgrid`.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .normalize import looks_numeric
 
@@ -50,6 +48,12 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SPACE_RUN = re.compile(r"(?:[ \u3000\u00a0]{2,}|\t)")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TOKEN = re.compile(r"\S+")
+# Page furniture printed by PDF converters between table rows: "- 4 -", "第4页", "4 / 12", "第 4 页 共 12 页".
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4}"
+    r"|page\s*\d{1,4}(?:\s*of\s*\d{1,4})?)\s*$",
+    re.IGNORECASE,
+)
 
 
 def text_lines(text: str) -> list[Line]:
@@ -77,11 +81,13 @@ def shifted(lines: list[Line], offset: int) -> list[Line]:
 
 def _split_line(raw: str, start: int) -> Line:
     end = start + len(raw)
+    if _PAGE_NUMBER.match(raw):
+        return Line([], start, end)
     if not raw.strip():
-        # A line holding only a tab is an empty cell (a merged cell copied from a web page);
-        # a truly empty line separates rows.
-        return Line([Cell("", start, end)] if "\t" in raw else [], start, end, separated=True)
-    if "|" in raw and raw.strip().startswith("|") or raw.count("|") >= 2:
+        # An empty line is an empty cell: between rows it is ignored, but inside a run of
+        # numbers copied one cell per line it is a cell printed blank.
+        return Line([Cell("", start, end)], start, end, separated=True)
+    if ("|" in raw and raw.strip().startswith("|")) or raw.count("|") >= 2:
         if _MD_RULE.match(raw):
             return Line([], start, end, separated=True)
         return Line(_split_on(raw, start, "|", outer=True), start, end, separated=True)
@@ -122,7 +128,7 @@ def _split_spaces(raw: str, start: int) -> list[Cell]:
     for separator in _SPACE_RUN.finditer(raw):
         bounds += [separator.start(), separator.end()]
     bounds.append(len(raw))
-    for left, right in zip(bounds[::2], bounds[1::2]):
+    for left, right in zip(bounds[::2], bounds[1::2], strict=False):
         piece = raw[left:right]
         if piece.strip():
             cells.extend(_split_trailing_numbers(piece, start + left, raw[:left]))
@@ -151,7 +157,10 @@ def _positioned(text: str, start: int, x0: int) -> Cell:
     return Cell(text, start, start + len(text), x0, x0 + width(text))
 
 
-@lru_cache(maxsize=65536)
+# East Asian wide and full-width ranges (the characters a report prints that take two columns).
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
 def width(text: str) -> int:
     """Display width: East Asian wide and full-width characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) + len(_WIDE.findall(text))

@@ -16,7 +16,7 @@ _TITLE = re.compile(r"政府(?:信息|资讯)公开(?:工作)?(?:年度)?(?:工�
 _YEAR = re.compile(r"(\d{4})\s*年")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0"}
-_NOISE = re.compile(r"[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
+_NOISE = re.compile(r"[#*＃]+|[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
 _TRAILING = re.compile(r"(?:的|之)$")
 
 
@@ -31,19 +31,24 @@ class MetaRead:
 def read_meta(lines: list[Line]) -> MetaRead:
     texts = [simplified(halfwidth(line.text)).strip() for line in lines[:60]]
     for index, text in enumerate(texts):
-        match = _TITLE.search(text)
-        if match is None or len(text) > 80:
-            continue
-        title = text[: match.start()]
-        previous = _previous_nonempty(texts, index)
-        if previous is not None and len(_clean(title)) < 2:
-            title = texts[previous] + title
-        year = _year(title) or _year(text[match.end() :])
-        if year is None and previous is not None:
-            year = _year(texts[previous])
-        agency = _clean(title) or None
-        return MetaRead(agency, year, lines[index].start, lines[index].end)
-    return MetaRead(None, _fallback_year(texts))
+        # A title may be set over two or three lines ("…局" / "2023年政府信息公开" / "工作年度报告").
+        following = [t for t in texts[index + 1 : index + 4] if t][:2]
+        for joined in (text, *("".join([text, *following[:k]]) for k in (1, 2))):
+            match = _TITLE.search(joined)
+            if match is not None and len(joined) <= 80 and match.start() < len(text) + 1:
+                return _from_title(texts, lines, index, joined, match)
+    return MetaRead(None, _prose_year(texts))
+
+
+def _from_title(texts: list[str], lines: list[Line], index: int, joined: str, match: re.Match[str]) -> MetaRead:
+    title = joined[: match.start()]
+    previous = _previous_nonempty(texts, index)
+    if previous is not None and len(_clean(title)) < 2:
+        title = texts[previous] + title
+    year = _year(title) or _year(joined[match.end() :])
+    if year is None and previous is not None:
+        year = _year(texts[previous])
+    return MetaRead(_clean(title) or None, year or _prose_year(texts[index + 1 :]), lines[index].start, lines[index].end)
 
 
 def _previous_nonempty(texts: list[str], index: int) -> int | None:
@@ -68,6 +73,14 @@ def _year(text: str) -> int | None:
     return None
 
 
-def _fallback_year(texts: list[str]) -> int | None:
-    years = [_year(text) for text in texts if _year(text)]
-    return max(set(years), key=years.count) if years else None  # type: ignore[arg-type]
+_OPENING_YEAR = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]{1,2}[)）、.]?)?\s*(\d{4})\s*年")
+
+
+def _prose_year(texts: list[str]) -> int | None:
+    """A report's first paragraph opens with the year it covers ("2021年，我局…")."""
+    for text in texts:
+        match = _OPENING_YEAR.match(text)
+        if match and 2000 <= int(match.group(1)) <= 2100:
+            return int(match.group(1))
+    years = [year for year in (_year(text) for text in texts) if year]
+    return max(set(years), key=years.count) if years else None

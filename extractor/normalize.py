@@ -18,7 +18,7 @@ _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x3001: ord(","), 0x3002: ord(".")})
 # Punctuation and spaces carry no meaning for label matching; typographic variants of the
 # same quote or bracket are common across agencies.
-_DROP = re.compile(r"[\s,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+")
+_DROP = re.compile(r"[\s\u200b-\u200d\u2060\ufeff,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+")
 _NUMBERING = re.compile(
     r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．,，]"
     r"|\d{1,2}\s*[、.．,，)）](?!\d)|[①-⑳㈠-㈩])\s*"
@@ -28,6 +28,10 @@ _NUMBER = re.compile(
     r"(?P<int>\d{1,3}(?:[,，]\d{3})+|\d+)(?:\.(?P<frac>\d+))?\s*"
     r"(?P<unit>万元|元|件|个|条|项|次|宗|份)?$"
 )
+# Traditional forms of the few characters a printed number may carry (signs and units).
+_TRADITIONAL_UNITS = str.maketrans({"萬": "万", "減": "减", "増": "增", "個": "个", "條": "条", "項": "项"})
+# Invisible characters web editors leave behind, and Markdown emphasis around a number (**24**).
+_INVISIBLE = str.maketrans("", "", "\u200b\u200c\u200d\u2060\ufeff*_")
 _ZERO = re.compile(r"^(?:[-—–－/／]+|0+(?:\.0+)?)$")
 ValueKind = Literal["count", "signed", "amount"]
 
@@ -46,7 +50,7 @@ def simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def norm(text: str) -> str:
     """A matching key: simplified, half-width, no spaces or punctuation."""
     # Hong Kong and Taiwan print 資訊 where the mainland prints 信息; OpenCC keeps 资讯.
@@ -58,19 +62,19 @@ def strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text, count=1)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def label_key(text: str) -> str:
     """Normalised label with its list marker removed."""
     return norm(strip_numbering(halfwidth(text).strip()))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def read_number(printed: str, kind: ValueKind = "count") -> int | float | None:
     """The value of a printed table cell, or None when the text is not a number.
 
     `-`, `—` and `/` read as 0; `增/减` give the sign; an amount printed in 元 becomes 万元.
     """
-    text = halfwidth(printed).strip().replace(" ", "")
+    text = halfwidth(printed).translate(_INVISIBLE).strip().replace(" ", "").translate(_TRADITIONAL_UNITS)
     if not text:
         return None
     if _ZERO.match(text):

@@ -10,10 +10,13 @@ out and its table is `incomplete`.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from .layout import Line
 from .normalize import label_key, norm, read_number
@@ -22,7 +25,6 @@ from .template import (
     A20_ITEM_LABELS,
     A20_ITEMS,
     A20_VERSION_MARKERS,
-
     APP_COLUMN_LABELS,
     APP_COLUMNS,
     APP_ROWS,
@@ -30,16 +32,16 @@ from .template import (
     RL_COLUMNS,
     RL_GROUP_LABELS,
     RL_GROUPS,
-    TABLES,
     Row,
     TableId,
     TemplateVersion,
     table_keys,
     value_kind,
 )
-from .tokens import Region, Run, Token, find_regions, header_text, runs, tokens
+from .tokens import Region, Run, Token, find_regions, header_columns, join_split_rows, runs, tokens
 
 MATCH_FLOOR = 55.0  # a label scoring below this is not trusted to name a row on its own
+UNMATCHED_ROW_COST = 20.0
 
 
 @dataclass(slots=True)
@@ -68,7 +70,8 @@ class Reading:
 def parse(lines: list[Line]) -> Reading:
     reading = Reading()
     regions = find_regions(lines)
-    for table in TABLES:
+    usual = (0, 0)
+    for table in ("app", "rl", "a20"):
         region = regions.get(table)
         if region is None:
             reading.tables[table] = TableRead("missing", reason="no such section or table in the text")
@@ -78,11 +81,14 @@ def parse(lines: list[Line]) -> Reading:
         span = _span(lines, region)
         if not any(run.numbers for run in table_runs):
             reading.tables[table] = TableRead(
-                "missing", reason="the section prints no numbers (the table may be published as an image)", **span
+                "missing", None, "the section prints no numbers (the table may be published as an image)", **span
             )
             continue
+        if table == "app":
+            table_runs = join_split_rows(table_runs, len(APP_COLUMNS))
+            usual = _usual_gaps(table_runs, len(APP_COLUMNS))
         reader = {"app": _read_app, "rl": _read_rl, "a20": _read_a20}[table]
-        version, cells, problems = reader(stream, table_runs)
+        version, cells, problems = reader(stream, table_runs, usual)
         reading.cells.update(cells)
         expected = set(table_keys(table, version or "2021"))
         missing = sorted(expected - set(cells))
@@ -123,17 +129,27 @@ def _candidates(run: Run) -> list[str]:
 
 
 def _score_matrix(run_list: Sequence[Run], rows: Sequence[Row]) -> list[list[float]]:
-    labels = [norm(label) for row in rows for label in row.labels]
-    owners = [j for j, row in enumerate(rows) for _ in row.labels]
+    labels = tuple((j, norm(label)) for j, row in enumerate(rows) for label in row.labels)
     matrix: list[list[float]] = []
     for run in run_list:
         best = [0.0] * len(rows)
         for candidate in _candidates(run):
-            for _, score, column in process.extract(candidate, labels, scorer=fuzz.ratio, limit=None):
-                owner = owners[column]
-                best[owner] = max(best[owner], float(score))
+            for j, score in enumerate(_row_scores(candidate, labels, len(rows))):
+                if score > best[j]:
+                    best[j] = score
         matrix.append(best)
     return matrix
+
+
+@lru_cache(maxsize=8192)
+def _row_scores(candidate: str, labels: tuple[tuple[int, str], ...], n_rows: int) -> tuple[float, ...]:
+    """Best fuzzy score of one printed label against every template row; labels repeat across reports."""
+    best = [0.0] * n_rows
+    for j, label in labels:
+        score = 100.0 if candidate == label else fuzz.ratio(candidate, label)
+        if score > best[j]:
+            best[j] = score
+    return tuple(best)
 
 
 def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int]]:
@@ -142,11 +158,15 @@ def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int
     best = [[0.0] * (n_rows + 1) for _ in range(n + 1)]
     move = [[0] * (n_rows + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
+        row, below, here = matrix[i], best[i + 1], best[i]
         for j in range(n_rows - 1, -1, -1):
-            gain = matrix[i][j] - MATCH_FLOOR
-            options = (best[i + 1][j], best[i][j + 1], gain + best[i + 1][j + 1] if gain > 0 else float("-inf"))
-            choice = max(range(3), key=lambda k: options[k])
-            best[i][j], move[i][j] = options[choice], choice
+            value, choice = below[j], 0  # skip the run
+            if here[j + 1] > value:
+                value, choice = here[j + 1], 1  # skip the template row
+            gain = row[j] - MATCH_FLOOR
+            if gain > 0 and gain + below[j + 1] > value:
+                value, choice = gain + below[j + 1], 2  # match them
+            here[j], move[i][j] = value, choice
     pairs: dict[int, int] = {}
     i = j = 0
     while i < n and j < n_rows:
@@ -161,7 +181,7 @@ def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int
 def _fill_gaps(pairs: dict[int, int], n: int, n_rows: int) -> None:
     """Between two matched rows, as many unnamed runs as missing rows: place them in order."""
     anchors = [(-1, -1), *sorted(pairs.items()), (n, n_rows)]
-    for (i0, j0), (i1, j1) in zip(anchors, anchors[1:]):
+    for (i0, j0), (i1, j1) in itertools.pairwise(anchors):
         if 0 < i1 - i0 - 1 == j1 - j0 - 1:
             for k in range(1, i1 - i0):
                 pairs[i0 + k] = j0 + k
@@ -170,25 +190,32 @@ def _fill_gaps(pairs: dict[int, int], n: int, n_rows: int) -> None:
 # ---- table 三 ------------------------------------------------------------------------
 
 
-def _read_app(stream: list[Token], table_runs: list[Run]) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
+def _read_app(
+    stream: list[Token], table_runs: list[Run], usual: tuple[int, int]
+) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
     columns = _app_column_order(stream, table_runs)
     best: tuple[float, TemplateVersion, dict[int, int]] | None = None
-    for version in ("2021", "2019"):
-        rows = APP_ROWS[version]  # type: ignore[index]
+    versions: tuple[TemplateVersion, ...] = ("2021", "2019")
+    for version in versions:
+        rows = APP_ROWS[version]
         score, pairs = _align(_score_matrix(table_runs, rows), len(rows))
+        # A template row nothing was printed for counts against that version: a 2019 table's
+        # "（六）其他" must not read as the 2021 row "3.其他" with two rows missing.
+        score -= UNMATCHED_ROW_COST * (len(rows) - len(pairs))
         if best is None or score > best[0]:
-            best = (score, version, pairs)  # type: ignore[assignment]
+            best = (score, version, pairs)
     assert best is not None
     _, version, pairs = best
     rows = APP_ROWS[version]
     cells: dict[str, CellRead] = {}
     problems: list[str] = []
+    positions = _positions(table_runs, len(columns))
     for i, j in sorted(pairs.items()):
-        values = _fit(table_runs[i].values, len(columns))
+        values = _fit(table_runs[i], len(columns), positions, usual)
         if values is None:
             problems.append(f"row {rows[j].key}: {len(table_runs[i].numbers)} numbers printed, expected {len(columns)}")
             continue
-        for column, token in zip(columns, values):
+        for column, token in zip(columns, values, strict=False):
             _put(cells, f"app.{rows[j].key}.{column}", token)
     return version, cells, problems
 
@@ -196,41 +223,94 @@ def _read_app(stream: list[Token], table_runs: list[Run]) -> tuple[TemplateVersi
 def _app_column_order(stream: list[Token], table_runs: list[Run]) -> tuple[str, ...]:
     """The printed order of table 三's columns, read from its header (default: the template's)."""
     first = stream.index(table_runs[0].values[0]) if table_runs else len(stream)
-    header = [(text.replace("法人或其他组织", "#"), col, line) for text, col, line in header_text(stream, first)]
-    found: dict[str, tuple[float, int]] = {}
-    for order, (text, col, _) in enumerate(header):
+    printed = [t for t in stream[:first] if t.kind == "text"]
+    columns = header_columns([t for t in printed if not _is_group_heading(t.text)])
+    if len(columns) == 1:
+        return _order_by_sequence(printed)
+    found: dict[str, float] = {}
+    for position, text in columns:
         for column, labels in APP_COLUMN_LABELS.items():
-            if column not in found and any(text == norm(label) for label in labels):
-                found[column] = (col, order)
+            if column not in found and any(_same_label(text, norm(label)) for label in labels):
+                found[column] = position
+                break
     if len(found) != len(APP_COLUMNS):
+        return _order_by_sequence(printed)
+    return tuple(sorted(found, key=lambda c: found[c]))
+
+
+_LEGAL_PERSONS = re.compile(r"法人(?:或者?|和|及|与)?其[他它]组织")
+
+
+def _is_group_heading(text: str) -> bool:
+    # 法人或其他组织 and 申请人情况 span several columns; joined to a column they would hide its label.
+    key = label_key(text)
+    return bool(_LEGAL_PERSONS.search(key)) or "申请人" in key
+
+
+def _same_label(text: str, label: str) -> bool:
+    return text == label or (len(label) > 2 and fuzz.ratio(text, label) >= 75)
+
+
+def _order_by_sequence(header: list[Token]) -> tuple[str, ...]:
+    """One label per line (a web page's cells): 自然人, 法人或其他组织 and 总计 come first and the
+    kinds of organisation follow, in the order they are printed."""
+    text = "".join(_LEGAL_PERSONS.sub("#", label_key(t.text)) for t in header)
+    positions = {c: text.find(norm(APP_COLUMN_LABELS[c][0])) for c in APP_COLUMNS}
+    if any(p < 0 for p in positions.values()) or len(set(positions.values())) != len(positions):
         return APP_COLUMNS
-    by_position = tuple(sorted(found, key=lambda c: found[c]))
-    if len({found[c][0] for c in found}) == len(found):
-        return by_position
-    # One label per line (a web page's cells): the top level (自然人, 法人或其他组织, 总计)
-    # comes first and the five kinds of organisation follow it.
-    top = [c for c in by_position if c in ("natural", "total")]
-    orgs = [c for c in by_position if c not in ("natural", "total")]
-    group_at = next((i for i, (t, _, _) in enumerate(header) if t == "#"), None)
-    if group_at is None:
-        return by_position
-    ordered: list[str] = []
-    for column in ("natural", "total"):
-        if found[column][1] < group_at:
-            ordered.append(column)
-    ordered += orgs
-    ordered += [c for c in top if c not in ordered]
-    return tuple(ordered)
+    group = text.find("#")
+    if group < 0:
+        return tuple(sorted(APP_COLUMNS, key=lambda c: positions[c]))
+    top = sorted(("natural", "total", "#"), key=lambda c: positions.get(c, group))
+    orgs = sorted((c for c in APP_COLUMNS if c not in ("natural", "total")), key=lambda c: positions[c])
+    return tuple(c for name in top for c in (orgs if name == "#" else [name]))
 
 
-def _fit(values: list[Token], expected: int) -> list[Token | None] | None:
+def _positions(table_runs: list[Run], expected: int) -> list[float] | None:
+    """Where each column's numbers sit, learnt from the rows printed in full."""
+    complete = [run.numbers for run in table_runs if len(run.numbers) == expected]
+    if not complete:
+        return None
+    return [sorted(numbers[k].col for numbers in complete)[len(complete) // 2] for k in range(expected)]
+
+
+def _fit(
+    run: Run, expected: int, positions: list[float] | None = None, usual: tuple[int, int] = (0, 0)
+) -> list[Token | None] | None:
     """The run's cells in column order; blanks stay None; None when positions are unknowable."""
+    values = run.values
+    usual_leading, usual_trailing = usual
     numbers = [t for t in values if t.kind == "num"]
     if len(numbers) == expected:
         return list(numbers)
     if len(values) == expected and len(numbers) < expected:
         return [t if t.kind == "num" else None for t in values]
-    return None
+    if len(values) == expected - 1 >= 2 and len({t.line for t in values}) == len(values):
+        # One cell per line: a blank first or last cell shows only as an extra empty line.
+        extra_lead, extra_trail = run.leading > usual_leading, run.trailing > usual_trailing
+        if extra_lead != extra_trail:
+            return [None, *values] if extra_lead else [*values, None]
+        return None
+    if positions is None or not numbers or len(numbers) > expected or len(set(positions)) < expected:
+        return None
+    gap = min((b - a for a, b in itertools.pairwise(positions)), default=1.0)
+    slots: list[Token | None] = [None] * expected
+    for token in numbers:
+        k = min(range(expected), key=lambda i: abs(positions[i] - token.col))
+        if abs(positions[k] - token.col) > max(gap / 2, 0.5) - 1e-9 or slots[k] is not None:
+            return None
+        slots[k] = token
+    return slots
+
+
+def _usual_gaps(table_runs: list[Run], expected: int) -> tuple[int, int]:
+    """How many empty cells usually precede and follow a complete row in this document."""
+    complete = [run for run in table_runs if len(run.numbers) == expected]
+    if not complete:
+        return (0, 0)
+    leads = [run.leading for run in complete]
+    trails = [run.trailing for run in complete]
+    return max(set(leads), key=leads.count), max(set(trails), key=trails.count)
 
 
 def _put(cells: dict[str, CellRead], key: str, token: Token | None) -> None:
@@ -244,13 +324,17 @@ def _put(cells: dict[str, CellRead], key: str, token: Token | None) -> None:
 # ---- table 四 ------------------------------------------------------------------------
 
 
-def _read_rl(stream: list[Token], table_runs: list[Run]) -> tuple[None, dict[str, CellRead], list[str]]:
+def _read_rl(stream: list[Token], table_runs: list[Run], usual: tuple[int, int]) -> tuple[None, dict[str, CellRead], list[str]]:
     first = stream.index(table_runs[0].values[0])
-    header = "".join(text for text, _, _ in header_text(stream, first))
+    header = "".join(label_key(t.text) for t in stream[:first] if t.kind == "text")
     groups = _order_in(header, RL_GROUPS, RL_GROUP_LABELS)
     columns = _order_in(header, RL_COLUMNS, RL_COLUMN_LABELS)
-    values = [v for run in table_runs for v in run.values]
-    fitted = _fit(values, len(RL_GROUPS) * len(RL_COLUMNS))
+    # Table 四 has one row under a tall header: the gap after the header says nothing, so only
+    # an extra empty line after the numbers can mark a blank cell.
+    if _transposed(table_runs):
+        return None, _read_rl_transposed(table_runs, groups), []
+    merged = Run([v for run in table_runs for v in run.values], trailing=table_runs[-1].trailing)
+    fitted = _fit(merged, len(RL_GROUPS) * len(RL_COLUMNS), _rl_positions(stream[:first]), usual)
     cells: dict[str, CellRead] = {}
     if fitted is None:
         numbers = sum(len(run.numbers) for run in table_runs)
@@ -259,6 +343,35 @@ def _read_rl(stream: list[Token], table_runs: list[Run]) -> tuple[None, dict[str
         group, column = groups[index // len(RL_COLUMNS)], columns[index % len(RL_COLUMNS)]
         _put(cells, f"rl.{group}.{column}", token)
     return None, cells, []
+
+
+_RL_COLUMN_ROWS = tuple(Row(column, labels) for column, labels in RL_COLUMN_LABELS.items())
+
+
+def _transposed(table_runs: list[Run]) -> bool:
+    """Table 四 printed with a row per result (结果维持 … 总计) and a column per group."""
+    if len(table_runs) != len(RL_COLUMNS) or any(len(r.numbers) != len(RL_GROUPS) for r in table_runs):
+        return False
+    _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
+    return len(pairs) == len(RL_COLUMNS)
+
+
+def _read_rl_transposed(table_runs: list[Run], groups: tuple[str, ...]) -> dict[str, CellRead]:
+    _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
+    cells: dict[str, CellRead] = {}
+    for i, j in pairs.items():
+        for group, token in zip(groups, table_runs[i].numbers):
+            _put(cells, f"rl.{group}.{_RL_COLUMN_ROWS[j].key}", token)
+    return cells
+
+
+def _rl_positions(header: list[Token]) -> list[float] | None:
+    """Positions of the fifteen result columns, from the header's leaf labels (结果维持 … 总计)."""
+    leaves = [t for t in header if t.kind == "text" and not any(g in label_key(t.text) for g in ("复议", "诉讼"))]
+    columns = header_columns(leaves)
+    labels = [norm(label) for names in RL_COLUMN_LABELS.values() for label in names]
+    positions = [position for position, text in columns if text in labels]
+    return positions if len(positions) == len(RL_GROUPS) * len(RL_COLUMNS) else None
 
 
 def _order_in(header: str, names: tuple[str, ...], labels: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -279,48 +392,45 @@ def _order_in(header: str, names: tuple[str, ...], labels: dict[str, tuple[str, 
 _ITEM_ROWS = tuple(Row(item, labels) for item, labels in A20_ITEM_LABELS.items())
 
 
-def _read_a20(stream: list[Token], table_runs: list[Run]) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
+def _read_a20(
+    stream: list[Token], table_runs: list[Run], usual: tuple[int, int]
+) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
     _, pairs = _align(_score_matrix(table_runs, _ITEM_ROWS), len(_ITEM_ROWS))
     headers = [_a20_columns(run, table_runs[:i]) for i, run in enumerate(table_runs)]
-    version = _a20_version(headers, [_ITEM_ROWS[j].key for j in pairs.values()])
+    version = _a20_version([h for h, _ in headers], [_ITEM_ROWS[j].key for j in pairs.values()])
     cells: dict[str, CellRead] = {}
     problems: list[str] = []
     for i, j in sorted(pairs.items()):
         item = _ITEM_ROWS[j].key
+        columns, positions = headers[i]
         defaults = A20_ITEMS[version].get(item, ())
-        columns = headers[i] if len(headers[i]) == len(table_runs[i].numbers) else defaults
-        values = _fit(table_runs[i].values, len(columns))
+        if sorted(columns) != sorted(defaults):
+            # A header wrapped beyond recognition (or none): the template's own column order.
+            columns, positions = defaults, []
+        values = _fit(table_runs[i], len(columns), positions if len(set(positions)) == len(columns) else None, usual)
         if not columns or values is None:
             problems.append(f"{item}: could not tell which columns its numbers belong to")
             continue
-        for column, token in zip(columns, values):
+        for column, token in zip(columns, values, strict=False):
             _put(cells, f"a20.{item}.{column}", token)
     return version, cells, problems
 
 
-def _a20_columns(run: Run, previous: list[Run]) -> tuple[str, ...]:
-    """Column names from the nearest header above a run (rows below a header share it)."""
+def _a20_columns(run: Run, previous: list[Run]) -> tuple[tuple[str, ...], list[float]]:
+    """Column names (and their positions) from the nearest header above a run."""
     for source in [run, *reversed(previous)]:
-        text = "".join(label_key(t.text) for t in source.before if t.kind == "text")
-        positions: dict[str, int] = {}
-        for column, labels in A20_COLUMN_LABELS.items():
-            for label in labels:
-                at = text.find(norm(label))
-                if at >= 0 and not any(p <= at < p + 4 for p in positions.values()):
-                    positions.setdefault(column, at)
-        if positions:
-            return _drop_nested(positions)
-    return ()
-
-
-def _drop_nested(positions: dict[str, int]) -> tuple[str, ...]:
-    # "本年处理决定数量" also contains "处理决定数量": keep one name per header position.
-    ordered = sorted(positions, key=lambda c: (positions[c], c))
-    kept: list[str] = []
-    for column in ordered:
-        if not kept or positions[column] != positions[kept[-1]]:
-            kept.append(column)
-    return tuple(kept)
+        found: dict[str, tuple[int, float]] = {}  # column -> (where in the header, position)
+        for index, (position, text) in enumerate(header_columns(source.before)):
+            for column, labels in A20_COLUMN_LABELS.items():
+                at = min((p for p in (text.find(norm(label)) for label in labels) if p >= 0), default=-1)
+                where = index * 1000 + at
+                # "本年处理决定数量" also contains "处理决定数量": one name per printed label.
+                if at >= 0 and column not in found and not any(abs(w - where) < 4 for w, _ in found.values()):
+                    found[column] = (where, position)
+        if found:
+            ordered = sorted(found, key=lambda c: found[c][0])
+            return tuple(ordered), [found[c][1] for c in ordered]
+    return (), []
 
 
 def _a20_version(headers: list[tuple[str, ...]], items: list[str]) -> TemplateVersion:

@@ -66,6 +66,19 @@ class Check(_Strict):
     severity: Literal["error", "warning"] = "error"
 
 
+class Resolution(_Strict):
+    """A reviewer's decision on a review item, as recorded in the review queue."""
+
+    decision: Literal["value", "suggestion", "confirmed"] = Field(
+        description="value: the reviewer typed the values; suggestion: the item's suggestion was accepted; "
+        "confirmed: the values stand as printed (for table.missing: the tables were not published as text)."
+    )
+    values: dict[str, Number] = Field(default_factory=dict, description="Cell key to the value decided.")
+    note: str = ""
+    by: str = Field(description="Who decided.")
+    at: str = Field(description="When (ISO 8601, UTC).")
+
+
 class ReviewItem(_Strict):
     id: str = Field(description="Stable id: the same problem in the same document always gets the same id.")
     rule: str
@@ -78,6 +91,10 @@ class ReviewItem(_Strict):
         default_factory=dict, description="Reader name to [start, end] of what it read, for highlighting."
     )
     severity: Literal["error", "warning"] = "error"
+    status: Literal["open", "resolved"] = Field(
+        default="open", description="resolved: a reviewer's decision from the review queue was applied."
+    )
+    resolution: Resolution | None = None
 
 
 class TableState(_Strict):

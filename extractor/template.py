@@ -83,7 +83,7 @@ _APP_OTHER_2021: tuple[Row, ...] = (
     ),
     Row("other_other", ("其他",), _OTHER),
 )
-_APP_OTHER_2019: tuple[Row, ...] = (Row("other", ("其他处理",)),)
+_APP_OTHER_2019: tuple[Row, ...] = (Row("other", ("其他处理", "其他")),)
 _APP_TAIL: tuple[Row, ...] = (
     Row("total", ("总计",)),
     Row("carried_forward", ("结转下年度继续办理",)),
@@ -192,7 +192,7 @@ def table_keys(table: TableId, version: TemplateVersion) -> list[str]:
 
 
 ALL_KEYS: frozenset[str] = frozenset(
-    key for version in ("2019", "2021") for table in TABLES for key in table_keys(table, version)  # type: ignore[arg-type]
+    key for version in ("2019", "2021") for table in TABLES for key in table_keys(table, version)
 )
 
 
@@ -200,7 +200,7 @@ def table_of(key: str) -> TableId:
     prefix = key.split(".", 1)[0]
     if prefix not in TABLES:
         raise ValueError(f"not a cell key: {key!r}")
-    return prefix  # type: ignore[return-value]
+    return prefix
 
 
 def value_kind(key: str) -> Literal["count", "signed", "amount"]:

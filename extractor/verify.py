@@ -119,8 +119,6 @@ def _short(key: str, rule: str) -> str:
 
 
 def _app_checks(cells: Mapping[str, Number], version: TemplateVersion) -> list[Check]:
-    if not any(k.startswith("app.") for k in cells):
-        return []
     checks = []
     for col in APP_COLUMNS:
         checks.append(_sum_check("app.flow", col, cells, [f"app.new.{col}", f"app.carried_over.{col}"],
@@ -135,8 +133,6 @@ def _app_checks(cells: Mapping[str, Number], version: TemplateVersion) -> list[C
 
 
 def _rl_checks(cells: Mapping[str, Number]) -> list[Check]:
-    if not any(k.startswith("rl.") for k in cells):
-        return []
     return [
         _sum_check("rl.group_sum", group, cells, [f"rl.{group}.total"],
                    [f"rl.{group}.{col}" for col in RL_COLUMNS if col != "total"])
@@ -159,7 +155,7 @@ def _narrative_checks(cells: Mapping[str, Number], narrative: Mapping[str, Numbe
             continue
         sums = [sum(cells[k] for k in keys) for keys in usable]
         ok = value in sums
-        shown = "; ".join(f"{' + '.join(keys)} = {total}" for keys, total in zip(usable, sums))
+        shown = "; ".join(f"{' + '.join(keys)} = {total}" for keys, total in zip(usable, sums, strict=False))
         checks.append(Check(rule="narrative.mismatch", scope=name, ok=ok, cells=involved,
                             detail=f"the prose says {name} = {value}; the table has {shown}"))
     return checks

@@ -1,9 +1,11 @@
-"""Shared fixtures. Tests run with the network blocked (pytest-socket); a test that starts a
-local 127.0.0.1 server opts in with `@pytest.mark.enable_socket`."""
+"""Shared test setup. Tests run with the network blocked (pytest-socket); a test that starts a local
+127.0.0.1 server opts in with `@pytest.mark.enable_socket`. The live tier (`pytest -m live` or
+`--run-live`, with OPENAI_API_KEY) is the only one that may reach a real model endpoint."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,13 +20,16 @@ def gold_for(seed: Path) -> dict:  # type: ignore[type-arg]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--run-live", action="store_true", help="run tests that call a real model endpoint")
+    parser.addoption("--run-live", action="store_true", help="run tests marked live against a real model endpoint")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-live"):
+    # Opt in by selecting the tier (-m live) or with --run-live; a key in the environment alone is not consent.
+    opted_in = config.getoption("--run-live") or "live" in (config.option.markexpr or "")
+    if opted_in and os.environ.get("OPENAI_API_KEY"):
         return
-    skip = pytest.mark.skip(reason="live tier: pass --run-live and set OPENAI_API_KEY to call a real endpoint")
+    skip = pytest.mark.skip(reason="live tier: select it with -m live (or --run-live) and set OPENAI_API_KEY "
+                                   "(and OPENAI_BASE_URL, LIVE_MODEL)")
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)

@@ -294,31 +294,31 @@ class _Style:
     """Per-render choices: layout knobs always vary, character noise only with noise=True."""
 
     rng: random.Random
-    prefix: str = "\t"
-    row_gap: bool = True
-    breaks: bool = True
-    trailing_tab: bool = False
-    vcenter: bool = False
-    right: bool = False
-    gap: int = 2
-    entities: bool = False
-    html_p: bool = False
-    headings: bool = True
-    para_gap: bool = True
-    pages: bool = False
+    prefix: str = "\t"  # cell_per_line: what precedes each cell
+    row_gap: bool = True  # cell_per_line: blank line after each row
+    breaks: bool = True  # keep the line breaks inside narrow header cells
+    trailing_tab: bool = False  # tab: Word leaves one; markdown: empty header row
+    vcenter: bool = False  # space: numbers and spanning labels vertically centred
+    right: bool = False  # space: numbers right-aligned in their column
+    gap: int = 2  # space: minimum spaces between columns
+    entities: bool = False  # html: &ldquo; &nbsp; instead of the characters
+    html_p: bool = False  # html: <p><span> inside cells, <strong> headings
+    headings: bool = True  # section headings numbered 一、二、…
+    para_gap: bool = True  # blank line between paragraphs
+    pages: bool = False  # space: page footers after tables
     indent: str = ""
     trad: bool = False
     zero: str = "0"
-    sep: str = ""
-    fullwidth: float = 0.0
-    change: str = "plain"
-    amount: str = "plain"
-    total_first: bool = False
-    top: str = "{}、"
+    sep: str = ""  # thousands separator
+    fullwidth: float = 0.0  # chance that a cell's digits are full-width
+    change: str = "plain"  # 2019 增/减 column: "plain" -5, "plus" +5, "zh" 增5/减5
+    amount: str = "plain"  # "plain" 12.5, "wan" 12.5万元, "yuan" 125000元
+    total_first: bool = False  # table 三 prints 总计 as its first column
+    top: str = "{}、"  # numbering formats for the three label levels
     paren: str = "（{}）"
     arabic: str = "{}."
-    item: str = "（{}）"
-    relabel: dict[str, str] = field(default_factory=dict)
+    item: str = "（{}）"  # 第二十条第（一）项
+    relabel: dict[str, str] = field(default_factory=dict)  # label variants and typos
 
 
 def _typo(text: str, rng: random.Random) -> str:
@@ -708,7 +708,7 @@ def _plain_doc(blocks: list[_Block], st: _Style, layout: str) -> str:
         elif b.kind == "p" and layout == "space":
             out += [" " * 4 * (i == 0) + s for i, s in enumerate(_wrap_prose(b.text, 38))]
         else:
-            out.append(st.indent * (b.kind == "p") + b.text)
+            out.append(st.indent * (b.kind == "p" and layout != "markdown") + b.text)
         out += [""] * (st.para_gap or layout == "markdown")
     return "\n".join(out)
 

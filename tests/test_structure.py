@@ -22,3 +22,12 @@ def test_verifier_and_parser_never_load_a_model_client() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_layering_contracts_hold() -> None:
+    from pathlib import Path
+
+    linter = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(linter)], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "broken" in out.stdout and "0 broken" in out.stdout

@@ -131,6 +131,8 @@ def test_render_every_layout_shows_every_gold_number(seed: int) -> None:
             for key, v in synth.gold_cells(r).items():
                 if v != 0:
                     assert forms(key, v) & found, (layout, key, v)
+            for fact, n in r.narrative.items():
+                assert str(n) in found, (layout, fact, n)
 
 
 def test_render_is_deterministic_and_rejects_unknown_layouts() -> None:

@@ -1,0 +1,329 @@
+"""The only module that talks to a language model (openai + instructor + tenacity).
+
+It turns chat messages into a validated `ModelReading` against any OpenAI-compatible
+endpoint. Failure handling is explicit: rate limits (honouring Retry-After), timeouts,
+connection errors and 5xx are retried with backoff by tenacity; auth, not-found and
+bad-request errors are not, and say what to fix. The openai client's own retries are off,
+so the request counts in `Usage` are honest. A reply that fails schema validation is
+re-asked by instructor at most `max_reasks` times with the validation errors (shape only;
+no validator here knows any arithmetic). A forced tool call that the server refuses falls
+back to JSON mode once. Settings are read from the environment when `settings_from` is
+called, never at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import instructor
+import openai
+from instructor.core.exceptions import InstructorError, InstructorRetryException
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from .errors import ConfigError, ModelError
+from .schema import ModelReading
+
+ModeName = Literal["tools", "json", "json_schema", "md_json"]
+MODES: dict[str, Any] = {
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "md_json": instructor.Mode.MD_JSON,
+}
+MAX_TOKENS = 8192  # a full table 三 is a few thousand tokens; JSON modes fail on finish_reason=length
+MAX_RETRY_AFTER_S = 120.0
+# instructor logs every failed attempt at ERROR; outcomes are reported in the output, so keep stderr for the CLI.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
+# Module attributes (not bound defaults) so tests can make waiting instant and observe it.
+SLEEP: Callable[[float], None] = time.sleep
+ASLEEP: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What works on one kind of server: its default instructor mode and required extra body."""
+
+    kind: str
+    mode: ModeName
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+# Matched against the base URL's host and port; first match wins. See docs/model.md.
+ENDPOINTS: tuple[tuple[str, Endpoint], ...] = (
+    ("api.openai.com", Endpoint("openai", "tools")),
+    ("deepseek.com", Endpoint("deepseek", "json", {"thinking": {"type": "disabled"}})),
+    ("dashscope", Endpoint("dashscope", "json", {"enable_thinking": False})),
+    (":11434", Endpoint("ollama", "json_schema", {"think": False})),
+    (":1234", Endpoint("lmstudio", "json")),
+    (":8000", Endpoint("vllm", "json_schema")),
+)
+UNKNOWN = Endpoint("unknown", "md_json")
+
+
+def endpoint_for(base_url: str | None) -> Endpoint:
+    location = urlparse(base_url or "https://api.openai.com/v1").netloc
+    return next((ep for marker, ep in ENDPOINTS if marker in location), UNKNOWN)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    model: str
+    base_url: str | None = None
+    api_key: str = field(default="", repr=False)
+    mode: ModeName | None = None  # None: the default for the endpoint's kind
+    model_when: Literal["always", "needs-review"] = "always"
+    use_cache: bool = True
+    cache_dir: Path | None = None  # None: cache.default_cache_dir()
+    timeout_s: float = 600.0
+    max_reasks: int = 2
+    max_retries: int = 4
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return endpoint_for(self.base_url)
+
+    @property
+    def resolved_mode(self) -> ModeName:
+        return self.mode or self.endpoint.mode
+
+
+def settings_from(
+    model: str, *, base_url: str | None = None, api_key: str | None = None, **options: Any
+) -> ModelSettings:
+    """Settings for a command: options first, then OPENAI_BASE_URL / OPENAI_API_KEY, read now."""
+    key = api_key or os.environ.get("OPENAI_API_KEY", "")
+    if not key:
+        raise ConfigError(f"--model {model} needs an API key: pass --api-key or set OPENAI_API_KEY "
+                          "(any non-empty value for a local server that ignores keys)")
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    if options.get("mode") not in (None, *MODES):
+        raise ConfigError(f"--mode {options['mode']} is not one of {', '.join(MODES)}")
+    return ModelSettings(model=model, base_url=url, api_key=key, **options)
+
+
+@dataclass
+class Usage:
+    """What one report cost: tokens in and out, HTTP requests, transport retries, re-asks."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    reasks: int = 0
+    replies: int = 0
+    mode_fallbacks: int = 0
+    attempts: int = 0  # instructor attempts in the current mode: the first ask plus its re-asks
+    waits: list[float] = field(default_factory=list, repr=False)
+
+    def add_reply(self, response: Any) -> None:
+        self.replies += 1
+        usage = getattr(response, "usage", None)
+        self.input_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+        self.output_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+
+    def as_dict(self) -> dict[str, int]:
+        data = asdict(self)
+        for internal in ("waits", "replies", "attempts"):
+            data.pop(internal)
+        data["reasks"] = max(self.attempts - 1, 0)
+        return data
+
+
+class ModelCallError(ModelError):
+    """The model call failed for good; `reason` is auth | not_found | bad_request | transient | invalid_reply."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# ---- retries ---------------------------------------------------------------------------------
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: rate limits, timeouts, connection errors and server errors. Never 4xx otherwise."""
+    if isinstance(exc, openai.RateLimitError | openai.APIConnectionError):  # APITimeoutError is a connection error
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+def retry_after_s(exc: BaseException | None) -> float | None:
+    """The server's own wait (Retry-After seconds or HTTP date, or retry-after-ms), capped."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return min(float(ms) / 1000, MAX_RETRY_AFTER_S)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:
+        try:
+            return min(max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0), MAX_RETRY_AFTER_S)
+        except (TypeError, ValueError):
+            return None
+
+
+def retry_wait(state: RetryCallState) -> float:
+    """Retry-After when the server gives one, else exponential backoff with jitter (0.5 s, 1 s, 2 s … ≤ 30 s)."""
+    exc = state.outcome.exception() if state.outcome else None
+    told = retry_after_s(exc)
+    if told is not None:
+        return float(told)
+    base: float = min(30.0, 0.5 * 2.0 ** (state.attempt_number - 1))
+    return base + random.uniform(0, base / 4)
+
+
+def _retrying(settings: ModelSettings, usage: Usage, *, is_async: bool) -> Any:
+    def note(state: RetryCallState) -> None:
+        usage.retries += 1
+        usage.waits.append(state.upcoming_sleep)
+
+    policy: dict[str, Any] = {
+        "retry": retry_if_exception(is_transient),
+        "wait": retry_wait,
+        "stop": stop_after_attempt(settings.max_retries + 1),
+        "before_sleep": note,
+        "reraise": True,
+    }
+    if is_async:
+        return AsyncRetrying(sleep=lambda s: ASLEEP(s), **policy)
+    return Retrying(sleep=lambda s: SLEEP(s), **policy)
+
+
+# ---- calls -----------------------------------------------------------------------------------
+
+
+def _request(settings: ModelSettings, mode: ModeName, messages: list[dict[str, str]]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "response_model": ModelReading,
+        "messages": messages,
+        "model": settings.model,
+        "max_retries": settings.max_reasks,
+        "temperature": 0,
+        "max_tokens": MAX_TOKENS,
+    }
+    if settings.endpoint.extra_body:
+        kwargs["extra_body"] = settings.endpoint.extra_body
+    return kwargs
+
+
+def _client_options(settings: ModelSettings) -> dict[str, Any]:
+    return {"base_url": settings.base_url, "api_key": settings.api_key, "max_retries": 0, "timeout": settings.timeout_s}
+
+
+def read_sync(messages: list[dict[str, str]], settings: ModelSettings, usage: Usage) -> tuple[ModelReading, str]:
+    """One report's reading and the mode that produced it; raises ModelCallError when it fails for good."""
+    client = openai.OpenAI(**_client_options(settings))
+    try:
+        def create(**kwargs: Any) -> Any:
+            usage.attempts += 1
+            for attempt in _retrying(settings, usage, is_async=False):
+                with attempt:
+                    usage.requests += 1
+                    response = client.chat.completions.create(**kwargs)
+            usage.add_reply(response)
+            return response
+
+        mode = settings.resolved_mode
+        for current in _modes_to_try(mode):
+            try:
+                patched = instructor.patch(create=create, mode=MODES[current])
+                return patched(**_request(settings, current, messages)), current
+            except Exception as exc:  # classified below; anything unexpected is re-raised there
+                if not _falls_back(current, exc):
+                    raise _classify(exc, settings, usage) from exc
+                usage.mode_fallbacks += 1
+                usage.attempts = 0
+        raise AssertionError("unreachable: the last mode never falls back")
+    finally:
+        client.close()
+
+
+async def read_async(messages: list[dict[str, str]], settings: ModelSettings, usage: Usage) -> tuple[ModelReading, str]:
+    """`read_sync` for asyncio callers (bounded-concurrency batch jobs)."""
+    client = openai.AsyncOpenAI(**_client_options(settings))
+    try:
+        async def create(**kwargs: Any) -> Any:
+            usage.attempts += 1
+            async for attempt in _retrying(settings, usage, is_async=True):
+                with attempt:
+                    usage.requests += 1
+                    response = await client.chat.completions.create(**kwargs)
+            usage.add_reply(response)
+            return response
+
+        for current in _modes_to_try(settings.resolved_mode):
+            try:
+                patched = instructor.patch(create=create, mode=MODES[current])
+                return await patched(**_request(settings, current, messages)), current
+            except Exception as exc:
+                if not _falls_back(current, exc):
+                    raise _classify(exc, settings, usage) from exc
+                usage.mode_fallbacks += 1
+                usage.attempts = 0
+        raise AssertionError("unreachable: the last mode never falls back")
+    finally:
+        await client.close()
+
+
+def _modes_to_try(mode: ModeName) -> list[ModeName]:
+    return [mode, "json"] if mode == "tools" else [mode]
+
+
+def _falls_back(mode: ModeName, exc: BaseException) -> bool:
+    """A server (or reasoning model) that refuses a forced tool call gets the same request in JSON mode."""
+    cause = _root(exc)
+    return mode == "tools" and isinstance(cause, openai.BadRequestError) and "tool" in str(cause).lower()
+
+
+def _root(exc: BaseException) -> BaseException:
+    # instructor wraps whatever ended its loop in InstructorRetryException; the cause says what happened.
+    if isinstance(exc, InstructorRetryException) and isinstance(exc.__cause__, openai.APIError):
+        return exc.__cause__
+    return exc
+
+
+def _classify(exc: BaseException, settings: ModelSettings, usage: Usage) -> Exception:
+    cause = _root(exc)
+    where = f"{settings.model} at {settings.base_url or 'api.openai.com'}"
+    if isinstance(cause, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ModelCallError(f"{where} rejected the API key ({cause.status_code}); check --api-key or "
+                              "OPENAI_API_KEY and --base-url", "auth")
+    if isinstance(cause, openai.NotFoundError):
+        return ModelCallError(f"{where}: not found (404); check --model and --base-url", "not_found")
+    if isinstance(cause, openai.BadRequestError):
+        return ModelCallError(f"{where} refused the request (400: {_short(cause)}); try --mode json or --mode md_json",
+                              "bad_request")
+    if is_transient(cause):
+        return ModelCallError(f"{where} kept failing after {usage.requests} attempts ({_short(cause)}); "
+                              "try again later or raise --timeout", "transient")
+    if isinstance(exc, InstructorRetryException | json.JSONDecodeError):
+        return ModelCallError(f"{where}: the reply did not fit the schema after {max(usage.attempts - 1, 0)} re-asks "
+                              f"({_short(cause)})", "invalid_reply")
+    if isinstance(exc, InstructorError):
+        return ModelCallError(f"{where}: unusable reply ({_short(cause)})", "invalid_reply")
+    raise exc
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(getattr(exc, "message", None) or exc).split())
+    return text[:200] + ("…" if len(text) > 200 else "")

@@ -1,0 +1,152 @@
+"""`extract --model`: both readers, grounded and reconciled, then the verifier.
+
+    report = extract_with_model(path, settings)          # sync, for the CLI
+    report = await aextract_with_model(path, settings)   # asyncio, for batch jobs
+
+Order of work: read the document and run the parser; with `model_when="needs-review"` stop
+there when the parser alone is accepted; otherwise build the prompt (title, table sections,
+prose sentences with numbers), answer from the disk cache when the same call was made
+before, else call the model; ground its quotes in the original text; merge; verify. When the
+model fails for good the report gets `extract.model_error` and the parser's reading; when
+neither reader has anything its status is `failed`. `InputError` (unusable file) is raised
+as on the parser-only path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import ReadingCache, cache_key, default_cache_dir
+from .excerpt import excerpt, key_guide
+from .grounding import SourceText, ground
+from .ingest import load
+from .llm import MAX_TOKENS, ModelCallError, ModelSettings, Usage, read_async, read_sync
+from .pipeline import PARSER_VERSION, ParserResult, assemble, parser_report, read_document
+from .prompts import Prompt, load_prompt
+from .reconcile import fix_fact_provenance, item_id, merge
+from .schema import Extraction, ModelReading, Report, ReviewItem
+
+PROMPT = ("extract", "1")
+__all__ = ["ModelSettings", "aextract_with_model", "extract_with_model"]
+
+
+@dataclass
+class _Plan:
+    result: ParserResult
+    prompt: Prompt
+    messages: list[dict[str, str]]
+    key: str
+    cache: ReadingCache | None
+
+
+def extract_with_model(path: str | Path, settings: ModelSettings) -> Report:
+    plan_or_report = _prepare(path, settings)
+    if isinstance(plan_or_report, Report):
+        return plan_or_report
+    plan, usage = plan_or_report, Usage()
+    hit = _cached(plan)
+    if hit is not None:
+        return _finish(plan, settings, hit[0], hit[1], usage, cached=True)
+    try:
+        reading, mode = read_sync(plan.messages, settings, usage)
+    except ModelCallError as err:
+        return _failed(plan, settings, err, usage)
+    _store(plan, reading, mode)
+    return _finish(plan, settings, reading, mode, usage, cached=False)
+
+
+async def aextract_with_model(path: str | Path, settings: ModelSettings) -> Report:
+    """The same as `extract_with_model`, with the model called through openai.AsyncOpenAI."""
+    plan_or_report = _prepare(path, settings)
+    if isinstance(plan_or_report, Report):
+        return plan_or_report
+    plan, usage = plan_or_report, Usage()
+    hit = _cached(plan)
+    if hit is not None:
+        return _finish(plan, settings, hit[0], hit[1], usage, cached=True)
+    try:
+        reading, mode = await read_async(plan.messages, settings, usage)
+    except ModelCallError as err:
+        return _failed(plan, settings, err, usage)
+    _store(plan, reading, mode)
+    return _finish(plan, settings, reading, mode, usage, cached=False)
+
+
+def _prepare(path: str | Path, settings: ModelSettings) -> _Plan | Report:
+    result = read_document(load(path))
+    if settings.model_when == "needs-review":
+        alone = parser_report(result)
+        if alone.status == "accepted":
+            alone.extraction = Extraction(parser_version=PARSER_VERSION, model=settings.model,
+                                          usage=Usage().as_dict(), cached=False)
+            return alone
+    prompt = load_prompt(*PROMPT)
+    messages = prompt.messages(keys=key_guide(), report=excerpt(result.document))
+    key = cache_key(
+        model=settings.model, endpoint=settings.base_url or "https://api.openai.com/v1", mode=settings.resolved_mode,
+        prompt=prompt.sha256, schema=_schema_hash(), document=result.document.sha256,
+        params={"temperature": 0, "max_tokens": MAX_TOKENS, "extra_body": settings.endpoint.extra_body},
+    )
+    cache = ReadingCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
+    return _Plan(result, prompt, messages, key, cache)
+
+
+def _schema_hash() -> str:
+    return hashlib.sha256(json.dumps(ModelReading.model_json_schema(), sort_keys=True).encode()).hexdigest()
+
+
+def _cached(plan: _Plan) -> tuple[ModelReading, str] | None:
+    if plan.cache is None:
+        return None
+    entry = plan.cache.get(plan.key)
+    if entry is None:
+        return None
+    try:
+        return ModelReading.model_validate(entry["reading"]), str(entry["mode"])
+    except (KeyError, ValueError):
+        return None  # an entry from an older schema: call again and overwrite it
+
+
+def _store(plan: _Plan, reading: ModelReading, mode: str) -> None:
+    if plan.cache is not None:
+        plan.cache.put(plan.key, {"reading": reading.model_dump(mode="json"), "mode": mode})
+
+
+def _finish(plan: _Plan, settings: ModelSettings, reading: ModelReading, mode: str, usage: Usage,
+            *, cached: bool) -> Report:
+    result = plan.result
+    regions = {t: (r.start, r.end) for t, r in result.reading.tables.items()
+               if r.start is not None and r.end is not None}
+    grounded = ground(SourceText(result.document.text, result.document.kind), reading, regions)
+    merged = merge(result, grounded)
+    extraction = _extraction(plan, settings, mode, usage, cached=cached)
+    report = assemble(merged.result, merged.cells, merged.provenance, extra_review=merged.review, extraction=extraction)
+    fix_fact_provenance(report.provenance, merged.fact_by)
+    return report
+
+
+def _failed(plan: _Plan, settings: ModelSettings, err: ModelCallError, usage: Usage) -> Report:
+    result = plan.result
+    item = ReviewItem(
+        id=item_id(result.document.sha256, "extract.model_error", "report"),
+        rule="extract.model_error",
+        reason=f"The model could not read this report ({err}); the parser's reading stands alone.",
+        severity="warning",
+    )
+    cells = {key: cell.value for key, cell in result.reading.cells.items()}
+    alone = parser_report(result)
+    extraction = _extraction(plan, settings, settings.resolved_mode, usage, cached=False,
+                             error=f"{err.reason}: {err}")
+    report = assemble(result, cells, alone.provenance, extra_review=[item], extraction=extraction)
+    if not report.cells and not report.narrative:
+        report.status = "failed"
+    return report
+
+
+def _extraction(plan: _Plan, settings: ModelSettings, mode: str, usage: Usage, *, cached: bool,
+                error: str | None = None) -> Extraction:
+    return Extraction(parser_version=PARSER_VERSION, model=settings.model, mode=mode, prompt=plan.prompt.record(),
+                      usage=usage.as_dict(), cached=cached, error=error)
