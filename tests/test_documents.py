@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,7 +30,7 @@ from extractor.schema import Report
 
 pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project")
 needs_soffice = pytest.mark.skipif(
-    docgen.docx_to_pdf.__module__ and not __import__("shutil").which("soffice"),
+    shutil.which("soffice") is None,
     reason="LibreOffice is not installed (Debian: apt-get install libreoffice-writer-nogui fonts-noto-cjk)",
 )
 
