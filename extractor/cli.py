@@ -46,7 +46,7 @@ def main() -> None:
     """Extract the numbers of 政府信息公开工作年度报告 as verified JSON.
 
     \b
-    extract FILE...            read reports (.txt .md .html), one JSON object per report
+    extract FILE...            read reports (.txt .md .html .mhtml .pdf .docx), one JSON object per report
     extract review --help      the review queue: list, show, resolve, export
     extract batch --help       whole directories, resumable, with progress
 
@@ -83,7 +83,7 @@ def _summary(statuses: Iterable[str], failures: int) -> str:
               help="Write review items to this queue (SQLite) and apply the decisions stored there.")
 @model_options
 def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool, queue: str | None, **model: Any) -> None:
-    """Read FILE... (.txt, .md, .html; UTF-8, UTF-16 or GB18030) and print one JSON object each.
+    """Read FILE... (.txt .md .html .mhtml .pdf .docx, told apart by content) and print one JSON object each.
 
     Each object follows the output contract: source, meta, cells, narrative, provenance
     (character offsets into the decoded text), checks, review, status. With --model a

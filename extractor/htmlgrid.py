@@ -4,6 +4,11 @@
 cells, exactly as a merged cell looks when a table is copied as tab-separated text, so the
 table reader sees one shape. Offsets point into the original HTML source (entities and
 tags included), because that is the file a reviewer opens.
+
+A saved page is more than its article: the site's navigation, breadcrumbs, sidebars and
+footer (`<nav>`, `<aside>`, `<footer>` and blocks whose class or id says nav, menu, crumb,
+footer, sidebar, share) are left out, so their link texts are not read as the report. A
+page whose markup never closes such a block is read whole instead.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ _BLOCK = frozenset(
 )
 _SKIP = frozenset(["script", "style", "noscript", "template", "svg", "head"])
 _SPACES = re.compile(r"\s+")
+_NAV_TAGS = frozenset(["nav", "aside", "footer"])
+_NAV_CONTAINERS = frozenset(["div", "ul", "ol", "dl", "section", "nav", "aside", "footer", "header", "p", "span"])
+_NAV_NAME = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|crumbs?|breadcrumbs?|footer|sidebar|share|location|position)(?:$|[\s_-]|\d)",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -79,8 +90,10 @@ class _Table:
 
 
 class _Reader(HTMLParser):
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, skip_nav: bool = True) -> None:
         super().__init__(convert_charrefs=False)
+        self.skip_nav = skip_nav
+        self.nav: list[str | int] | None = None  # [tag, depth] of the navigation block being skipped
         self.lines: list[Line] = []
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
         self._paragraph = _Piece()
@@ -93,7 +106,14 @@ class _Reader(HTMLParser):
         return self._line_starts[line - 1] + column
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
+        if self.nav is not None:
+            if tag == self.nav[0]:
+                self.nav[1] = int(self.nav[1]) + 1
+            return
+        if self.skip_nav and tag in _NAV_CONTAINERS and not self._tables and _is_nav(tag, attrs):
+            self._flush()
+            self.nav = [tag, 1]
+        elif tag in _SKIP:
             self._skip += 1
         elif tag == "table":
             if self._in_cell():
@@ -129,6 +149,12 @@ class _Reader(HTMLParser):
             self._block_break()
 
     def handle_endtag(self, tag: str) -> None:
+        if self.nav is not None:
+            if tag == self.nav[0]:
+                self.nav[1] = int(self.nav[1]) - 1
+                if self.nav[1] == 0:
+                    self.nav = None
+            return
         if tag in _SKIP:
             self._skip = max(0, self._skip - 1)
         elif tag in ("td", "th") and self._in_cell():
@@ -157,7 +183,7 @@ class _Reader(HTMLParser):
         self._text(html.unescape(ref).replace("\xa0", " "), start, end)
 
     def _text(self, text: str, start: int, end: int | None = None) -> None:
-        if self._skip:
+        if self._skip or self.nav is not None:
             return
         stop = start + len(text) if end is None else end
         if self._in_cell():
@@ -194,6 +220,13 @@ class _Reader(HTMLParser):
         self._flush()
 
 
+def _is_nav(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    if tag in _NAV_TAGS:
+        return True
+    names = " ".join(value or "" for name, value in attrs if name in ("class", "id"))
+    return bool(names) and _NAV_NAME.search(names) is not None
+
+
 def _int(value: str | None) -> int:
     try:
         return max(1, min(int(value or 1), 200))
@@ -224,7 +257,14 @@ def _grid_lines(table: _Table) -> list[Line]:
 
 
 def html_lines(source: str) -> list[Line]:
-    reader = _Reader(source)
+    reader = _read(source, skip_nav=True)
+    if reader.nav is not None:  # a navigation block never closed: it may hold the article, so read it all
+        reader = _read(source, skip_nav=False)
+    return reader.lines
+
+
+def _read(source: str, *, skip_nav: bool) -> _Reader:
+    reader = _Reader(source, skip_nav=skip_nav)
     reader.feed(source)
     reader.close()
-    return reader.lines
+    return reader

@@ -3,33 +3,32 @@
 The decoded text is the "original text" of the output contract: every `start`/`end` is a
 character offset into it. A GB18030 file and its UTF-8 twin decode to the same string, so
 they give the same offsets. Tables are not read here; see `layout` and `parse`.
+
+The file's type comes from its bytes (`sniff`), not its name. PDF and Word files are read
+with their structure (`pdftext`, `docxtext`, imported only when such a file comes): their
+text is the one those readers build, and they hand over their lines of cells ready-made.
+A saved web page (.mhtml) is decoded to its HTML part.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-from dataclasses import dataclass
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Literal
 
 from .errors import InputError
+from .layout import Line
+from .sniff import sniff
 
-Kind = Literal["text", "markdown", "html"]
+Kind = Literal["text", "markdown", "html", "mhtml", "pdf", "docx"]
 MAX_BYTES = 50 * 1024 * 1024
 # Words every annual report prints; used to choose between legacy Chinese encodings.
 _REPORT_WORDS = ("政府", "信息", "公开", "公開", "申请", "申請", "年度", "报告", "報告", "情况", "情況", "政府資訊")
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF file: PDF reading is not available in this version; convert it to text first"),
-    (b"PK\x03\x04", "a ZIP container (e.g. .docx or .xlsx): save the document as text or HTML first"),
-    (b"\xd0\xcf\x11\xe0", "an old binary Office file (.doc/.xls): open it in Word and save as .docx, HTML or text"),
-    (b"\x89PNG", "a PNG image: the report's text is needed, not a picture of it"),
-    (b"\xff\xd8\xff", "a JPEG image: the report's text is needed, not a picture of it"),
-    (b"GIF8", "a GIF image: the report's text is needed, not a picture of it"),
-    (b"\x1f\x8b", "a gzip archive: unpack it first"),
-)
-
-
 @dataclass(frozen=True)
 class Document:
     """A decoded input file."""
@@ -38,7 +37,24 @@ class Document:
     sha256: str
     text: str
     kind: Kind
-    encoding: str
+    encoding: str | None
+    # Lines read with the file's own structure (PDF pages, Word tables); None: read them from `text`.
+    lines: list[Line] | None = field(default=None, repr=False, compare=False)
+    # (offset, name) where each part of the published file starts in `text`: "page 3", "table 1, row 2, column 4".
+    places: tuple[tuple[int, str], ...] = ()
+    # Why (part of) the file gave no text although it is a document: a scanned PDF, or scanned pages in
+    # one; a table that cannot be found is reported missing with this reason.
+    no_text: str = ""
+
+    def where(self, start: int, end: int) -> str | None:
+        """Where a stretch of `text` sits in the published file, in words a reviewer can follow."""
+        if self.kind in ("html", "mhtml"):
+            return f"characters {start}–{end} of the HTML source"
+        index = bisect_right([offset for offset, _ in self.places], start) - 1
+        if index < 0:
+            return None
+        offset, name = self.places[index]
+        return f"{name}, characters {start - offset}–{end - offset} of the page's text" if self.kind == "pdf" else name
 
 
 def load(path: str | Path) -> Document:
@@ -60,13 +76,72 @@ def from_bytes(data: bytes, path: str) -> Document:
         raise InputError(f"{path}: {len(data)} bytes is too large for a report; pass the report itself")
     if not data.strip():
         raise InputError(f"{path}: the file is empty; pass a report with text in it")
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            raise InputError(f"{path}: this is {what}")
+    digest = hashlib.sha256(data).hexdigest()
+    reader = sniff(data, path)
+    if reader == "pdf":
+        return _pdf(data, path, digest)
+    if reader == "docx":
+        from .docxtext import read_docx
+
+        word = read_docx(data, path)
+        _require_text(word.text, path)
+        return Document(path, digest, word.text, "docx", None, word.lines, tuple(word.places))
+    if reader == "mhtml":
+        html, charset = _mhtml(data, path)
+        return Document(path, digest, html, "mhtml", charset)
     text, encoding = decode(data, path)
+    _require_text(text, path)
+    return Document(path, digest, text, _kind(path, text), encoding)
+
+
+NO_TEXT_LAYER = (
+    "no text layer: scanned image (the PDF holds pictures of pages; OCR is not supported, so run the file through "
+    "an OCR tool or use the agency's text version)"
+)
+
+
+def _pdf(data: bytes, path: str, digest: str) -> Document:
+    from .pdftext import read_pdf
+
+    pdf = read_pdf(data, path)
+    places = tuple((start, f"page {n}") for n, start in enumerate(pdf.pages, 1))
+    note = "" if pdf.lines else NO_TEXT_LAYER
+    if pdf.lines and pdf.image_pages:
+        pages = ", ".join(map(str, pdf.image_pages))
+        which = f"pages {pages} have" if len(pdf.image_pages) > 1 else f"page {pages} has"
+        note = f"{which} no text layer: scanned image (OCR is not supported, so what it shows is not read)"
+    return Document(path, digest, pdf.text, "pdf", None, pdf.lines, places, note)
+
+
+def _require_text(text: str, path: str) -> None:
     if not text.strip():
         raise InputError(f"{path}: the file has no text; pass a report with text in it")
-    return Document(path, hashlib.sha256(data).hexdigest(), text, _kind(path, text), encoding)
+
+
+def _mhtml(data: bytes, path: str) -> tuple[str, str]:
+    """The HTML part of a saved web page (.mhtml, .mht), decoded by its declared charset."""
+    message = message_from_bytes(data, policy=policy.default)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                break
+            charset = part.get_content_charset()
+            return _declared(payload, charset, path) if charset else decode(payload, path)
+    raise InputError(f"{path}: the saved web page has no HTML part; save the page again as .html or .mhtml")
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
+_GB = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "cp936": "gb18030"}
+
+
+def _declared(data: bytes, charset: str, path: str) -> tuple[str, str]:
+    """Decode by the charset a page declares; a wrong declaration falls back to detection."""
+    encoding = _GB.get(charset.lower(), charset.lower())
+    try:
+        return data.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError):
+        return decode(data, path)
 
 
 def decode(data: bytes, path: str) -> tuple[str, str]:
@@ -84,6 +159,9 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    declared = _CHARSET.search(data[:4096])
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return _declared(data, declared.group(1).decode("ascii"), path)
     utf16 = _utf16_without_bom(data)
     if utf16 is not None:
         return _strict(data, utf16, path), utf16

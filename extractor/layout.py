@@ -68,6 +68,17 @@ def text_lines(text: str) -> list[Line]:
     return lines
 
 
+def shifted(lines: list[Line], offset: int) -> list[Line]:
+    """Lines read from a piece of a larger text, moved to where the piece starts in it."""
+    for line in lines:
+        line.start += offset
+        line.end += offset
+        for cell in line.cells:
+            cell.start += offset
+            cell.end += offset
+    return lines
+
+
 def _split_line(raw: str, start: int) -> Line:
     end = start + len(raw)
     if _PAGE_NUMBER.match(raw):

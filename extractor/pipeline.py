@@ -37,7 +37,9 @@ class ParserResult:
 
 
 def document_lines(document: Document) -> list[Line]:
-    return html_lines(document.text) if document.kind == "html" else text_lines(document.text)
+    if document.lines is not None:
+        return document.lines  # PDF and Word files were read with their own structure
+    return html_lines(document.text) if document.kind in ("html", "mhtml") else text_lines(document.text)
 
 
 def read_document(document: Document) -> ParserResult:
@@ -45,6 +47,13 @@ def read_document(document: Document) -> ParserResult:
     reading = parse(lines)
     meta = read_meta(lines)
     facts = read_facts(lines)
+    if document.no_text:
+        # A scanned PDF is still a report: say why its tables could not be read instead of refusing it.
+        for table in reading.tables.values():
+            if table.state == "missing":
+                table.reason = document.no_text if not lines else f"{table.reason}; {document.no_text}"
+        if not lines:
+            return ParserResult(document, lines, reading, meta, facts)
     if not _looks_like_report(document, reading, meta):
         raise InputError(
             f"{document.path}: this does not look like a 政府信息公开工作年度报告 (no title, no report sections, "
@@ -83,7 +92,8 @@ def assemble(
     review = [*(extra_review or []), *verdict.review]
     blocking = any(item.severity == "error" for item in review)
     for name, fact in result.facts.items():
-        provenance[f"narrative.{name}"] = Span(start=fact.start, end=fact.end, by="parser")
+        provenance[f"narrative.{name}"] = Span(start=fact.start, end=fact.end, by="parser",
+                                               where=document.where(fact.start, fact.end))
     return Report(
         source=Source(path=document.path, sha256=document.sha256, chars=len(document.text), kind=document.kind,
                       encoding=document.encoding),
@@ -103,7 +113,8 @@ def assemble(
 def parser_report(result: ParserResult) -> Report:
     cells = {key: cell.value for key, cell in result.reading.cells.items()}
     provenance = {
-        key: Span(start=cell.start, end=cell.end, by="parser", page=cell.page)
+        key: Span(start=cell.start, end=cell.end, by="parser", page=cell.page,
+                  where=result.document.where(cell.start, cell.end))
         for key, cell in result.reading.cells.items()
     }
     return assemble(result, cells, provenance)

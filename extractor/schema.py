@@ -32,7 +32,7 @@ class Source(_Strict):
     path: str = Field(description="The file as given on the command line.")
     sha256: str = Field(description="SHA-256 of the file's bytes; decisions in the review queue are keyed by it.")
     chars: int = Field(description="Length of the decoded text that offsets point into.")
-    kind: str = Field(default="text", description="How the file was read: text, markdown, html, pdf, docx.")
+    kind: str = Field(default="text", description="How the file was read: text, markdown, html, mhtml, pdf, docx.")
     encoding: str | None = Field(default=None, description="The character encoding the bytes were decoded with.")
 
 
@@ -47,6 +47,12 @@ class Span(_Strict):
     end: int = Field(description="Offset one past the last character.")
     by: Reader = Field(description="Who supplied the final value.")
     page: int | None = Field(default=None, description="1-based page of a PDF the span lies on, when known.")
+    where: str | None = Field(
+        default=None,
+        description="Where the span sits in the published file, for a reviewer: 'page 3, characters 120–123 of the "
+        "page's text' (PDF), 'table 2, row 5, column 3' or 'paragraph 14' (Word), 'characters 880–881 of the HTML "
+        "source' (web page).",
+    )
     reviewer: str | None = Field(default=None, description="Who resolved it, when by is 'reviewer'.")
     at: str | None = Field(default=None, description="When it was resolved (ISO 8601), when by is 'reviewer'.")
 
