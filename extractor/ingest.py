@@ -48,8 +48,10 @@ class Document:
 
     def where(self, start: int, end: int) -> str | None:
         """Where a stretch of `text` sits in the published file, in words a reviewer can follow."""
-        if self.kind in ("html", "mhtml"):
-            return f"characters {start}–{end} of the HTML source"
+        if self.kind == "html":
+            return None  # start/end already are offsets into the file
+        if self.kind == "mhtml":
+            return f"characters {start}–{end} of the HTML source"  # the decoded part, not the archive
         index = bisect_right([offset for offset, _ in self.places], start) - 1
         if index < 0:
             return None

@@ -91,6 +91,11 @@ def _split_line(raw: str, start: int) -> Line:
         if _MD_RULE.match(raw):
             return Line([], start, end, separated=True)
         return Line(_split_on(raw, start, "|", outer=True), start, end, separated=True)
+    if "\t" not in raw and " " not in raw.strip() and "\u3000" not in raw.strip():
+        # One word: most lines of a web copy, and most prose. Its position still matters in PDF text.
+        text = raw.strip(" \u3000\u00a0")
+        lead = raw.index(text)
+        return Line([_positioned(text, start + lead, width(raw[:lead]))], start, end)
     if "\t" in raw:
         body = raw[1:] if raw.startswith("\t") else raw
         offset = start + (len(raw) - len(body))

@@ -66,7 +66,8 @@ class Region:
 
 def find_regions(lines: list[Line]) -> dict[TableId, Region]:
     """Locate each table's lines: from its heading to the next heading of any kind."""
-    keys = [norm(line.text) for line in lines]
+    # Only short lines can be headings; normalising every prose line would cost more than the parse.
+    keys = [norm(line.text) if len(line.text) <= 60 else "" for line in lines]
     headings: dict[TableId, list[int]] = {t: [] for t in TABLES}
     ends: list[int] = []
     for index, key in enumerate(keys):
