@@ -132,11 +132,9 @@ def _score_matrix(run_list: Sequence[Run], rows: Sequence[Row]) -> list[list[flo
     labels = tuple((j, norm(label)) for j, row in enumerate(rows) for label in row.labels)
     matrix: list[list[float]] = []
     for run in run_list:
-        best = [0.0] * len(rows)
+        best: list[float] = [0.0] * len(rows)
         for candidate in _candidates(run):
-            for j, score in enumerate(_row_scores(candidate, labels, len(rows))):
-                if score > best[j]:
-                    best[j] = score
+            best = list(map(max, best, _row_scores(candidate, labels, len(rows))))
         matrix.append(best)
     return matrix
 

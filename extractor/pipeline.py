@@ -113,9 +113,8 @@ def assemble(
 def parser_report(result: ParserResult) -> Report:
     cells = {key: cell.value for key, cell in result.reading.cells.items()}
     provenance = {
-        # Built without re-validation: the parser's own offsets, hundreds per report.
-        key: Span.model_construct(start=cell.start, end=cell.end, by="parser", page=cell.page,
-                                  where=result.document.where(cell.start, cell.end))
+        key: Span(start=cell.start, end=cell.end, by="parser", page=cell.page,
+                  where=result.document.where(cell.start, cell.end))
         for key, cell in result.reading.cells.items()
     }
     return assemble(result, cells, provenance)

@@ -22,6 +22,9 @@ TokenKind = Literal["num", "text", "empty"]
 _END_TITLES = ("存在的主要问题", "其他需要报告的事项", "其他需报告的事项", "其他需要说明的事项")
 # Sections 五 and 六 end the tables whatever their wording ("五、存在的主要问题和改进措施").
 _LATER_SECTION = re.compile(r"^\s*[#*]*\s*[五六七]\s*[、.．]")
+# Every heading and content anchor holds one of these characters (simplified or traditional);
+# lines without any are not normalised at all.
+_MAY_ANCHOR = re.compile("[情事问問申第复復议議]")
 _CONTENT_ANCHORS: dict[TableId, tuple[str, ...]] = {
     "a20": ("第二十条第",),
     "app": ("本年新收政府信息公开申请", "申请人情况"),
@@ -67,7 +70,7 @@ class Region:
 def find_regions(lines: list[Line]) -> dict[TableId, Region]:
     """Locate each table's lines: from its heading to the next heading of any kind."""
     # Only short lines can be headings; normalising every prose line would cost more than the parse.
-    keys = [norm(line.text) if len(line.text) <= 60 else "" for line in lines]
+    keys = [norm(line.text) if len(line.text) <= 60 and _MAY_ANCHOR.search(line.text) else "" for line in lines]
     headings: dict[TableId, list[int]] = {t: [] for t in TABLES}
     ends: list[int] = []
     for index, key in enumerate(keys):
