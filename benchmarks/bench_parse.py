@@ -1,4 +1,4 @@
-"""Offline parser speed and memory, one process: `python benchmarks/bench_parse.py [N]`.
+"""Offline parser speed and memory, one process: `python benchmarks/bench_parse.py [N] [LAYOUT]`.
 
 Renders N generated reports (all five layouts, with noise) to a temporary directory, then reads
 them with `extract_file`, as `extract FILE...` does, timing the whole read→parse→verify path and
@@ -22,12 +22,13 @@ from extractor.pipeline import extract_file
 SUFFIX = {"html": ".html", "markdown": ".md"}
 
 
-def main(n: int) -> None:
+def main(n: int, only: str | None = None) -> None:
+    layouts = (only,) if only else LAYOUTS
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i in range(n):
             rng = random.Random(i)
-            layout = LAYOUTS[i % len(LAYOUTS)]
+            layout = layouts[i % len(layouts)]
             path = Path(tmp) / f"r{i:05d}{SUFFIX.get(layout, '.txt')}"
             path.write_text(render(random_report(rng), layout, rng), encoding="utf-8")
             paths.append(path)
@@ -39,9 +40,9 @@ def main(n: int) -> None:
             if i % max(1, n // 10) == 0:
                 rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
         elapsed = time.perf_counter() - start
-    print(f"{n} reports in {elapsed:.2f} s: {n / elapsed:.0f} reports/s (one process)")
+    print(f"{n} reports ({only or 'all layouts'}) in {elapsed:.2f} s: {n / elapsed:.0f} reports/s (one process)")
     print("peak RSS (MiB) after each tenth:", " ".join(map(str, rss)))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000, sys.argv[2] if len(sys.argv) > 2 else None)
