@@ -20,7 +20,32 @@ from dataclasses import dataclass, field
 from .layout import Cell, Line
 
 _BLOCK = frozenset(
-    ["p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "title", "section", "article", "header", "footer", "table", "tr", "blockquote", "pre", "hr", "dd", "dt"]
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "title",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "table",
+        "tr",
+        "blockquote",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+    ]
 )
 _SKIP = frozenset(["script", "style", "noscript", "template", "svg", "head"])
 _SPACES = re.compile(r"\s+")

@@ -29,6 +29,8 @@ Kind = Literal["text", "markdown", "html", "mhtml", "pdf", "docx"]
 MAX_BYTES = 50 * 1024 * 1024
 # Words every annual report prints; used to choose between legacy Chinese encodings.
 _REPORT_WORDS = ("政府", "信息", "公开", "公開", "申请", "申請", "年度", "报告", "報告", "情况", "情況", "政府資訊")
+
+
 @dataclass(frozen=True)
 class Document:
     """A decoded input file."""
@@ -224,8 +226,10 @@ def _legacy_chinese(data: bytes, path: str) -> tuple[str, str]:
 def _kind(path: str, text: str) -> Kind:
     suffix = Path(path).suffix.lower()
     head = text[:2000].lstrip().lower()
-    if suffix in (".html", ".htm", ".xhtml") or head.startswith(("<!doctype html", "<html")) or (
-        "<table" in text.lower() and "</td>" in text.lower()
+    if (
+        suffix in (".html", ".htm", ".xhtml")
+        or head.startswith(("<!doctype html", "<html"))
+        or ("<table" in text.lower() and "</td>" in text.lower())
     ):
         return "html"
     if suffix in (".md", ".markdown"):

@@ -148,11 +148,19 @@ def _split_trailing_numbers(piece: str, start: int, before: str) -> list[Cell]:
         cut -= 1
     x_base = width(before)
     if cut == len(tokens):
-        return [_positioned(piece[tokens[0][1] : tokens[-1][1] + len(tokens[-1][0])], start + tokens[0][1], x_base + width(piece[: tokens[0][1]]))]
+        return [
+            _positioned(
+                piece[tokens[0][1] : tokens[-1][1] + len(tokens[-1][0])],
+                start + tokens[0][1],
+                x_base + width(piece[: tokens[0][1]]),
+            )
+        ]
     cells: list[Cell] = []
     if cut > 0:
         head_end = tokens[cut - 1][1] + len(tokens[cut - 1][0])
-        cells.append(_positioned(piece[tokens[0][1] : head_end], start + tokens[0][1], x_base + width(piece[: tokens[0][1]])))
+        cells.append(
+            _positioned(piece[tokens[0][1] : head_end], start + tokens[0][1], x_base + width(piece[: tokens[0][1]]))
+        )
     for token, offset in tokens[cut:]:
         cells.append(_positioned(token, start + offset, x_base + width(piece[:offset])))
     return cells

@@ -48,7 +48,9 @@ def _from_title(texts: list[str], lines: list[Line], index: int, joined: str, ma
     year = _year(title) or _year(joined[match.end() :])
     if year is None and previous is not None:
         year = _year(texts[previous])
-    return MetaRead(_clean(title) or None, year or _prose_year(texts[index + 1 :]), lines[index].start, lines[index].end)
+    return MetaRead(
+        _clean(title) or None, year or _prose_year(texts[index + 1 :]), lines[index].start, lines[index].end
+    )
 
 
 def _previous_nonempty(texts: list[str], index: int) -> int | None:

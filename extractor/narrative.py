@@ -38,7 +38,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(rf"(?:办理|处理)(?:了)?{_gap(10)}{_APPLY}{_gap(4)}\s*{_N}\s*件"),
     ),
     ("applications_closed", re.compile(rf"(?:办结|办理完毕|答复完毕){_gap(14)}\s*{_N}\s*件")),
-    ("applications_pending", re.compile(rf"(?:正在办理|尚未办结|结转下一?年度?(?:继续办理)?|结转至下一?年度?)\s*{_N}\s*件")),
+    (
+        "applications_pending",
+        re.compile(rf"(?:正在办理|尚未办结|结转下一?年度?(?:继续办理)?|结转至下一?年度?)\s*{_N}\s*件"),
+    ),
     ("applications_pending", re.compile(rf"{_N}\s*件(?:申请)?(?:结转|转入)(?:至|到)?下一?年度?")),
     ("proactive_items", re.compile(rf"主动公开(?:政府)?信息(?:共|总计|合计)?\s*{_N}\s*条")),
     ("reconsiderations", re.compile(rf"(?:政府信息公开)?行政复议(?:案件|申请)?(?:共|总计)?\s*{_N}\s*(?:件|起)")),

@@ -18,7 +18,9 @@ _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x3001: ord(","), 0x3002: ord(".")})
 # Punctuation and spaces carry no meaning for label matching; typographic variants of the
 # same quote or bracket are common across agencies.
-_DROP = re.compile(r"[\s\u200b-\u200d\u2060\ufeff,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+")
+_DROP = re.compile(
+    r"[\s\u200b-\u200d\u2060\ufeff,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+"
+)
 _NUMBERING = re.compile(
     r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．,，]"
     r"|\d{1,2}\s*[、.．,，)）](?!\d)|[①-⑳㈠-㈩])\s*"

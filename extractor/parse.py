@@ -322,7 +322,9 @@ def _put(cells: dict[str, CellRead], key: str, token: Token | None) -> None:
 # ---- table 四 ------------------------------------------------------------------------
 
 
-def _read_rl(stream: list[Token], table_runs: list[Run], usual: tuple[int, int]) -> tuple[None, dict[str, CellRead], list[str]]:
+def _read_rl(
+    stream: list[Token], table_runs: list[Run], usual: tuple[int, int]
+) -> tuple[None, dict[str, CellRead], list[str]]:
     first = stream.index(table_runs[0].values[0])
     header = "".join(label_key(t.text) for t in stream[:first] if t.kind == "text")
     groups = _order_in(header, RL_GROUPS, RL_GROUP_LABELS)
@@ -358,7 +360,7 @@ def _read_rl_transposed(table_runs: list[Run], groups: tuple[str, ...]) -> dict[
     _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
     cells: dict[str, CellRead] = {}
     for i, j in pairs.items():
-        for group, token in zip(groups, table_runs[i].numbers):
+        for group, token in zip(groups, table_runs[i].numbers, strict=False):
             _put(cells, f"rl.{group}.{_RL_COLUMN_ROWS[j].key}", token)
     return cells
 
@@ -437,5 +439,3 @@ def _a20_version(headers: list[tuple[str, ...]], items: list[str]) -> TemplateVe
     if "other_services" in items or "procurement" in items:
         votes["2019"] += 1
     return "2019" if votes["2019"] > votes["2021"] else "2021"
-
-

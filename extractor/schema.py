@@ -168,9 +168,7 @@ class ModelFact(_Strict):
 class ModelReading(_Strict):
     agency: str | None = Field(description="Issuing body as printed in the title.")
     year: int | None = Field(description="Year the report covers.")
-    tables_published: bool = Field(
-        description="False when the report's tables are absent or only published as images."
-    )
+    tables_published: bool = Field(description="False when the report's tables are absent or only published as images.")
     cells: list[ModelCell] = Field(
         default_factory=list, description="Every table cell you can read; leave out cells you cannot see."
     )

@@ -188,7 +188,12 @@ def join_split_rows(table_runs: list[Run], width: int) -> list[Run]:
     for run in table_runs:
         last = joined[-1] if joined else None
         unlabelled = not any(t.kind == "text" for t in run.before)
-        if last is not None and unlabelled and len(last.numbers) + len(run.numbers) <= width and len(last.numbers) < width:
+        if (
+            last is not None
+            and unlabelled
+            and len(last.numbers) + len(run.numbers) <= width
+            and len(last.numbers) < width
+        ):
             last.values.extend(run.values)
             last.after, last.trailing = run.after, run.trailing
         else:

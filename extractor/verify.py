@@ -27,7 +27,11 @@ from .template import (
 )
 
 Number = int | float
-TABLE_NAMES: dict[str, str] = {"a20": "table 二 (proactive disclosure)", "app": "table 三 (applications)", "rl": "table 四 (reconsideration and litigation)"}
+TABLE_NAMES: dict[str, str] = {
+    "a20": "table 二 (proactive disclosure)",
+    "app": "table 三 (applications)",
+    "rl": "table 四 (reconsideration and litigation)",
+}
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,24 @@ def _table_checks(tables: Mapping[TableId, TableStatus]) -> list[Check]:
         status = tables.get(table, TableStatus("missing", reason="not looked for"))
         name = TABLE_NAMES[table]
         missing = status.state == "missing"
-        checks.append(Check(rule="table.missing", scope=table, ok=not missing,
-                            detail=f"{name}: {status.reason}" if missing else f"{name} found"))
+        checks.append(
+            Check(
+                rule="table.missing",
+                scope=table,
+                ok=not missing,
+                detail=f"{name}: {status.reason}" if missing else f"{name} found",
+            )
+        )
         incomplete = None if missing else status.state != "incomplete"
         detail = f"{name}: {status.reason}" if status.state == "incomplete" else f"{name}: every cell read"
-        checks.append(Check(rule="table.incomplete", scope=table, ok=incomplete,
-                            detail=detail if not missing else f"{name} not found"))
+        checks.append(
+            Check(
+                rule="table.incomplete",
+                scope=table,
+                ok=incomplete,
+                detail=detail if not missing else f"{name} not found",
+            )
+        )
     return checks
 
 
@@ -93,8 +109,15 @@ def _value_checks(cells: Mapping[str, Number]) -> list[Check]:
         if kind == "count" and isinstance(value, int) and value >= 0:
             continue
         expected = {"count": "a whole number ≥ 0", "signed": "a whole number", "amount": "a number ≥ 0"}[kind]
-        checks.append(Check(rule="cell.value", scope=key, ok=False, cells=[key],
-                            detail=f"{key} is printed as {value}; it must be {expected}"))
+        checks.append(
+            Check(
+                rule="cell.value",
+                scope=key,
+                ok=False,
+                cells=[key],
+                detail=f"{key} is printed as {value}; it must be {expected}",
+            )
+        )
     return checks
 
 
@@ -102,15 +125,23 @@ def _sum_check(rule: str, scope: str, cells: Mapping[str, Number], left: Sequenc
     keys = [*left, *right]
     missing = [k for k in keys if k not in cells]
     if missing:
-        return Check(rule=rule, scope=scope, ok=None, cells=keys,
-                     detail=f"not run: {len(missing)} of its cells were not read (e.g. {missing[0]})")
+        return Check(
+            rule=rule,
+            scope=scope,
+            ok=None,
+            cells=keys,
+            detail=f"not run: {len(missing)} of its cells were not read (e.g. {missing[0]})",
+        )
     lhs = sum(cells[k] for k in left)
     rhs = sum(cells[k] for k in right)
-    left_text = " + ".join(f"{k.rsplit('.', 2)[-2] if rule != 'app.row_sum' else k.rsplit('.', 1)[-1]}={cells[k]}" for k in left)
+    left_text = " + ".join(
+        f"{k.rsplit('.', 2)[-2] if rule != 'app.row_sum' else k.rsplit('.', 1)[-1]}={cells[k]}" for k in left
+    )
     right_text = " + ".join(f"{_short(k, rule)}={cells[k]}" for k in right)
     relation = "=" if lhs == rhs else "≠"
-    return Check(rule=rule, scope=scope, ok=lhs == rhs, cells=keys,
-                 detail=f"{left_text} ({lhs}) {relation} {right_text} ({rhs})")
+    return Check(
+        rule=rule, scope=scope, ok=lhs == rhs, cells=keys, detail=f"{left_text} ({lhs}) {relation} {right_text} ({rhs})"
+    )
 
 
 def _short(key: str, rule: str) -> str:
@@ -121,27 +152,54 @@ def _short(key: str, rule: str) -> str:
 def _app_checks(cells: Mapping[str, Number], version: TemplateVersion) -> list[Check]:
     checks = []
     for col in APP_COLUMNS:
-        checks.append(_sum_check("app.flow", col, cells, [f"app.new.{col}", f"app.carried_over.{col}"],
-                                 [f"app.total.{col}", f"app.carried_forward.{col}"]))
+        checks.append(
+            _sum_check(
+                "app.flow",
+                col,
+                cells,
+                [f"app.new.{col}", f"app.carried_over.{col}"],
+                [f"app.total.{col}", f"app.carried_forward.{col}"],
+            )
+        )
     for col in APP_COLUMNS:
-        checks.append(_sum_check("app.results_sum", col, cells, [f"app.total.{col}"],
-                                 [f"app.{row}.{col}" for row in APP_RESULT_ROWS[version]]))
+        checks.append(
+            _sum_check(
+                "app.results_sum",
+                col,
+                cells,
+                [f"app.total.{col}"],
+                [f"app.{row}.{col}" for row in APP_RESULT_ROWS[version]],
+            )
+        )
     for row in APP_ROWS[version]:
-        checks.append(_sum_check("app.row_sum", row.key, cells, [f"app.{row.key}.total"],
-                                 [f"app.{row.key}.{col}" for col in APP_APPLICANT_COLUMNS]))
+        checks.append(
+            _sum_check(
+                "app.row_sum",
+                row.key,
+                cells,
+                [f"app.{row.key}.total"],
+                [f"app.{row.key}.{col}" for col in APP_APPLICANT_COLUMNS],
+            )
+        )
     return checks
 
 
 def _rl_checks(cells: Mapping[str, Number]) -> list[Check]:
     return [
-        _sum_check("rl.group_sum", group, cells, [f"rl.{group}.total"],
-                   [f"rl.{group}.{col}" for col in RL_COLUMNS if col != "total"])
+        _sum_check(
+            "rl.group_sum",
+            group,
+            cells,
+            [f"rl.{group}.total"],
+            [f"rl.{group}.{col}" for col in RL_COLUMNS if col != "total"],
+        )
         for group in RL_GROUPS
     ]
 
 
-def _narrative_checks(cells: Mapping[str, Number], narrative: Mapping[str, Number],
-                      comparisons: Mapping[str, Sequence[Sequence[str]]]) -> list[Check]:
+def _narrative_checks(
+    cells: Mapping[str, Number], narrative: Mapping[str, Number], comparisons: Mapping[str, Sequence[Sequence[str]]]
+) -> list[Check]:
     checks = []
     for name, value in narrative.items():
         options = comparisons.get(name)
@@ -150,14 +208,28 @@ def _narrative_checks(cells: Mapping[str, Number], narrative: Mapping[str, Numbe
         usable = [keys for keys in options if all(k in cells for k in keys)]
         involved = sorted({k for keys in options for k in keys})
         if not usable:
-            checks.append(Check(rule="narrative.mismatch", scope=name, ok=None, cells=involved,
-                                detail=f"not run: the prose says {name} = {value} but the table cells were not read"))
+            checks.append(
+                Check(
+                    rule="narrative.mismatch",
+                    scope=name,
+                    ok=None,
+                    cells=involved,
+                    detail=f"not run: the prose says {name} = {value} but the table cells were not read",
+                )
+            )
             continue
         sums = [sum(cells[k] for k in keys) for keys in usable]
         ok = value in sums
         shown = "; ".join(f"{' + '.join(keys)} = {total}" for keys, total in zip(usable, sums, strict=False))
-        checks.append(Check(rule="narrative.mismatch", scope=name, ok=ok, cells=involved,
-                            detail=f"the prose says {name} = {value}; the table has {shown}"))
+        checks.append(
+            Check(
+                rule="narrative.mismatch",
+                scope=name,
+                ok=ok,
+                cells=involved,
+                detail=f"the prose says {name} = {value}; the table has {shown}",
+            )
+        )
     return checks
 
 
@@ -165,11 +237,19 @@ def _outdated_check(tables: Mapping[TableId, TableStatus], year: int | None) -> 
     old = [t for t in ("app", "a20") if t in tables and tables[t].template == "2019"]
     versions = [t for t in ("app", "a20") if t in tables and tables[t].template]
     if year is None or not versions:
-        return Check(rule="template.outdated", scope="report", ok=None, severity="warning",
-                     detail="not run: the year or the tables' template is unknown")
+        return Check(
+            rule="template.outdated",
+            scope="report",
+            ok=None,
+            severity="warning",
+            detail="not run: the year or the tables' template is unknown",
+        )
     outdated = year >= 2021 and bool(old)
-    detail = (f"a report for {year} uses the 2019 layout in {', '.join(TABLE_NAMES[t] for t in old)}"
-              if outdated else f"layout fits a report for {year}")
+    detail = (
+        f"a report for {year} uses the 2019 layout in {', '.join(TABLE_NAMES[t] for t in old)}"
+        if outdated
+        else f"layout fits a report for {year}"
+    )
     return Check(rule="template.outdated", scope="report", ok=not outdated, severity="warning", detail=detail)
 
 
