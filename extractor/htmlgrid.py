@@ -76,6 +76,9 @@ class _Piece:
         self.parts.append(text)
 
     def block_break(self) -> None:
+        if self.start < 0:  # nothing but whitespace since the last break
+            self.parts = []
+            return
         block = self._block()
         if block.text:
             self.earlier.append(block)
@@ -164,13 +167,18 @@ class _Reader:
             if match.group("close"):
                 self.handle_endtag(tag)
             elif match.group("self"):
-                self.handle_startendtag(tag, _attributes(match.group("attrs")))
+                self.handle_startendtag(tag, self._attributes_of(tag, match.group("attrs")))
             else:
-                self.handle_starttag(tag, _attributes(match.group("attrs")))
+                self.handle_starttag(tag, self._attributes_of(tag, match.group("attrs")))
                 if tag in _RAW_TEXT:
                     closing = re.compile(rf"</{tag}\s*>", re.I).search(source, position)
                     position = closing.end() if closing else len(source)
                     self.handle_endtag(tag)
+
+    def _attributes_of(self, tag: str, text: str) -> list[tuple[str, str | None]]:
+        # Only spans (td/th) and navigation blocks are decided by attributes; most tags are inline.
+        wanted = tag in ("td", "th") or (self.skip_nav and tag in _NAV_CONTAINERS)
+        return _attributes(text) if wanted and text.strip() else []
 
     def _data(self, source: str, start: int, end: int) -> None:
         position = start
