@@ -132,11 +132,16 @@ def _score_matrix(run_list: Sequence[Run], rows: Sequence[Row]) -> list[list[flo
     labels = tuple((j, norm(label)) for j, row in enumerate(rows) for label in row.labels)
     matrix: list[list[float]] = []
     for run in run_list:
-        best: list[float] = [0.0] * len(rows)
-        for candidate in _candidates(run):
-            best = list(map(max, best, _row_scores(candidate, labels, len(rows))))
-        matrix.append(best)
+        matrix.append(list(_run_scores(tuple(_candidates(run)), labels, len(rows))))
     return matrix
+
+
+@lru_cache(maxsize=8192)
+def _run_scores(candidates: tuple[str, ...], labels: tuple[tuple[int, str], ...], n_rows: int) -> tuple[float, ...]:
+    best: tuple[float, ...] = (0.0,) * n_rows
+    for candidate in candidates:
+        best = tuple(map(max, best, _row_scores(candidate, labels, n_rows)))
+    return best
 
 
 @lru_cache(maxsize=8192)
@@ -396,7 +401,7 @@ def _read_a20(
     stream: list[Token], table_runs: list[Run], usual: tuple[int, int]
 ) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
     _, pairs = _align(_score_matrix(table_runs, _ITEM_ROWS), len(_ITEM_ROWS))
-    headers = [_a20_columns(run, table_runs[:i]) for i, run in enumerate(table_runs)]
+    headers = _a20_headers(table_runs)
     version = _a20_version([h for h, _ in headers], [_ITEM_ROWS[j].key for j in pairs.values()])
     cells: dict[str, CellRead] = {}
     problems: list[str] = []
@@ -416,21 +421,29 @@ def _read_a20(
     return version, cells, problems
 
 
-def _a20_columns(run: Run, previous: list[Run]) -> tuple[tuple[str, ...], list[float]]:
-    """Column names (and their positions) from the nearest header above a run."""
-    for source in [run, *reversed(previous)]:
-        found: dict[str, tuple[int, float]] = {}  # column -> (where in the header, position)
-        for index, (position, text) in enumerate(header_columns(source.before)):
-            for column, labels in A20_COLUMN_LABELS.items():
-                at = min((p for p in (text.find(norm(label)) for label in labels) if p >= 0), default=-1)
-                where = index * 1000 + at
-                # "本年处理决定数量" also contains "处理决定数量": one name per printed label.
-                if at >= 0 and column not in found and not any(abs(w - where) < 4 for w, _ in found.values()):
-                    found[column] = (where, position)
-        if found:
-            ordered = sorted(found, key=lambda c: found[c][0])
-            return tuple(ordered), [found[c][1] for c in ordered]
-    return (), []
+def _a20_headers(table_runs: list[Run]) -> list[tuple[tuple[str, ...], list[float]]]:
+    """For every run, the column names and positions of the nearest header above it (rows share it)."""
+    headers: list[tuple[tuple[str, ...], list[float]]] = []
+    current: tuple[tuple[str, ...], list[float]] = ((), [])
+    for run in table_runs:
+        own = _a20_columns(run)
+        current = own if own[0] else current
+        headers.append(current)
+    return headers
+
+
+def _a20_columns(run: Run) -> tuple[tuple[str, ...], list[float]]:
+    """Column names (and their positions) printed in the text just before a run, if any."""
+    found: dict[str, tuple[int, float]] = {}  # column -> (where in the header, position)
+    for index, (position, text) in enumerate(header_columns(run.before)):
+        for column, labels in A20_COLUMN_LABELS.items():
+            at = min((p for p in (text.find(norm(label)) for label in labels) if p >= 0), default=-1)
+            where = index * 1000 + at
+            # "本年处理决定数量" also contains "处理决定数量": one name per printed label.
+            if at >= 0 and column not in found and not any(abs(w - where) < 4 for w, _ in found.values()):
+                found[column] = (where, position)
+    ordered = sorted(found, key=lambda c: found[c][0])
+    return tuple(ordered), [found[c][1] for c in ordered]
 
 
 def _a20_version(headers: list[tuple[str, ...]], items: list[str]) -> TemplateVersion:

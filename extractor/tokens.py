@@ -67,10 +67,14 @@ class Region:
     anchored_by: Literal["heading", "content"]
 
 
+def _heading_key(text: str) -> str:
+    return norm(text) if len(text) <= 60 and _MAY_ANCHOR.search(text) else ""
+
+
 def find_regions(lines: list[Line]) -> dict[TableId, Region]:
     """Locate each table's lines: from its heading to the next heading of any kind."""
     # Only short lines can be headings; normalising every prose line would cost more than the parse.
-    keys = [norm(line.text) if len(line.text) <= 60 and _MAY_ANCHOR.search(line.text) else "" for line in lines]
+    keys = [_heading_key(line.text) for line in lines]
     headings: dict[TableId, list[int]] = {t: [] for t in TABLES}
     ends: list[int] = []
     for index, key in enumerate(keys):
