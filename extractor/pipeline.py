@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from . import __version__
 from .errors import InputError
 from .htmlgrid import html_lines
@@ -23,6 +25,8 @@ from .schema import Extraction, Meta, Report, ReviewItem, Source, Span, TableSta
 from .verify import TableStatus, verify
 
 PARSER_VERSION = f"parser-{__version__}"
+# Hundreds of spans per report: validated in one call rather than one object at a time.
+_PROVENANCE = TypeAdapter(dict[str, Span])
 
 
 @dataclass
@@ -92,11 +96,17 @@ def assemble(
     review = [*(extra_review or []), *verdict.review]
     blocking = any(item.severity == "error" for item in review)
     for name, fact in result.facts.items():
-        provenance[f"narrative.{name}"] = Span(start=fact.start, end=fact.end, by="parser",
-                                               where=document.where(fact.start, fact.end))
+        provenance[f"narrative.{name}"] = Span(
+            start=fact.start, end=fact.end, by="parser", where=document.where(fact.start, fact.end)
+        )
     return Report(
-        source=Source(path=document.path, sha256=document.sha256, chars=len(document.text), kind=document.kind,
-                      encoding=document.encoding),
+        source=Source(
+            path=document.path,
+            sha256=document.sha256,
+            chars=len(document.text),
+            kind=document.kind,
+            encoding=document.encoding,
+        ),
         meta=Meta(agency=result.meta.agency, year=result.meta.year, template=statuses["app"].template),
         cells=cells,
         narrative=narrative,
@@ -104,19 +114,29 @@ def assemble(
         checks=verdict.checks,
         review=review,
         status="needs_review" if blocking else "accepted",
-        tables={t: TableState(state=r.state, template=r.template, reason=r.reason, start=r.start, end=r.end)  # type: ignore[arg-type]
-                for t, r in reading.tables.items()},
+        tables={
+            t: TableState(state=r.state, template=r.template, reason=r.reason, start=r.start, end=r.end)  # type: ignore[arg-type]
+            for t, r in reading.tables.items()
+        },
         extraction=extraction or Extraction(parser_version=PARSER_VERSION),
     )
 
 
 def parser_report(result: ParserResult) -> Report:
     cells = {key: cell.value for key, cell in result.reading.cells.items()}
-    provenance = {
-        key: Span(start=cell.start, end=cell.end, by="parser", page=cell.page,
-                  where=result.document.where(cell.start, cell.end))
-        for key, cell in result.reading.cells.items()
-    }
+    where = result.document.where
+    provenance = _PROVENANCE.validate_python(
+        {
+            key: {
+                "start": cell.start,
+                "end": cell.end,
+                "by": "parser",
+                "page": cell.page,
+                "where": where(cell.start, cell.end),
+            }
+            for key, cell in result.reading.cells.items()
+        }
+    )
     return assemble(result, cells, provenance)
 
 
