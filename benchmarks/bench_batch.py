@@ -14,7 +14,8 @@ after a fixed delay, and runs the batch's async scheduler in this process with t
 report plus the parser in worker processes (tests/batch_stub.py), (c) the real model path
 (`modelpath.aextract_with_model`: instructor, parser, grounding, merge), each against the
 ideal N × delay / concurrency; and the client-side overhead per call, as wall latency
-above the stub's delay (sequential calls) and as CPU time of this process per call.
+above the stub's delay (sequential calls) and as CPU time per call, of this process and of
+the batch's worker processes.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def model(args: argparse.Namespace) -> dict[str, object]:
     for name in args.variants.split(","):
         extract_one = variants[name]
         with tempfile.TemporaryDirectory() as tmp:
-            cpu, started = time.process_time(), time.perf_counter()
+            cpu, workers, started = time.process_time(), _children_cpu(), time.perf_counter()
             result = run_batch(BatchSpec(inputs=inputs, out=Path(tmp), options=JobOptions(model=MODEL),
                                          extract_one=extract_one, concurrency=args.concurrency,
                                          workers=args.workers))
@@ -186,13 +187,20 @@ def model(args: argparse.Namespace) -> dict[str, object]:
             results[name] = {"wall_s": round(wall, 3), "x_ideal": round(wall / ideal, 3),
                              "processing_s": result.summary["run"]["wall_s"],
                              "parent_cpu_ms_per_call": round((time.process_time() - cpu) / args.n * 1000, 3),
-                             "done": result.progress.done}
+                             # the batch's worker processes, reaped when run_batch returns (the stub is not)
+                             "worker_cpu_ms_per_call": round((_children_cpu() - workers) / args.n * 1000, 3),
+                             "load_avg_1m": os.getloadavg()[0], "done": result.progress.done}
         print(json.dumps({name: results[name]}), file=sys.stderr)
     results["sequential_latency_above_delay_ms"] = round(asyncio.run(_sequential(call, inputs[:50]))
                                                          * 1000 - args.delay * 1000, 2)
     parent.send("stop")
     server.join(timeout=5)
     return results
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _call_only(base_url: str) -> Callable[[str], Awaitable[None]]:

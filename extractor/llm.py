@@ -8,7 +8,8 @@ so the request counts in `Usage` are honest. A reply that fails schema validatio
 re-asked by instructor at most `max_reasks` times with the validation errors (shape only;
 no validator here knows any arithmetic). A forced tool call that the server refuses falls
 back to JSON mode once. Settings are read from the environment when `settings_from` is
-called, never at import.
+called, never at import. Clients are shared: one per base URL, key and timeout (async ones
+per event loop too), since making one costs about 20 ms of CPU.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import json
 import logging
 import os
 import random
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -212,9 +215,24 @@ def _retrying(settings: ModelSettings, usage: Usage, *, is_async: bool) -> Any:
 # ---- calls -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _response_model() -> type[ModelReading]:
+    # instructor wraps a plain model in a new subclass on every call (pydantic's create_model, about
+    # 5 ms, and the schema generated afresh for the new class); a model it wrapped before is used as
+    # it is. Same name, fields and schema, so the requests are byte for byte the same.
+    wrapped: type[ModelReading] = instructor.openai_schema(ModelReading)
+    return wrapped
+
+
+def _plain(reading: ModelReading) -> ModelReading:
+    """instructor's answer as a plain ModelReading: its wrapper class cannot be pickled (to a worker process)."""
+    values = {name: getattr(reading, name) for name in ModelReading.model_fields}
+    return ModelReading.model_construct(_fields_set=set(reading.model_fields_set), **values)
+
+
 def _request(settings: ModelSettings, mode: ModeName, messages: list[dict[str, str]]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
-        "response_model": ModelReading,
+        "response_model": _response_model(),
         "messages": messages,
         "model": settings.model,
         "max_retries": settings.max_reasks,
@@ -226,63 +244,115 @@ def _request(settings: ModelSettings, mode: ModeName, messages: list[dict[str, s
     return kwargs
 
 
+# ---- clients, shared ----------------------------------------------------------------------------
+# A new client costs about 20 ms of CPU (httpx2 builds an SSL context and reads the CA bundle, even
+# for http://) and opens new connections; one client per endpoint serves every call. A client is
+# safe to share between concurrent calls. The openai client reads these variables when it is made,
+# so they are part of the key: a later change in the environment gets a new client.
+_CLIENT_ENV = ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_CUSTOM_HEADERS")
+_ClientKey = tuple[str | None, str, float, tuple[str | None, ...]]
+_SYNC_CLIENTS: dict[_ClientKey, openai.OpenAI] = {}
+# An async client's connections belong to the event loop that opened them: one set per loop.
+_AsyncClients = dict[_ClientKey, openai.AsyncOpenAI]
+_ASYNC_CLIENTS: dict[asyncio.AbstractEventLoop, tuple[_AsyncClients, AsyncGenerator[None, None]]] = {}
+_LOCK = threading.Lock()
+
+
+def _client_key(settings: ModelSettings) -> _ClientKey:
+    return (settings.base_url, settings.api_key, settings.timeout_s, tuple(os.environ.get(n) for n in _CLIENT_ENV))
+
+
 def _client_options(settings: ModelSettings) -> dict[str, Any]:
     return {"base_url": settings.base_url, "api_key": settings.api_key, "max_retries": 0, "timeout": settings.timeout_s}
 
 
+def sync_client(settings: ModelSettings) -> openai.OpenAI:
+    """The process's client for these settings' endpoint, key and timeout."""
+    key = _client_key(settings)
+    with _LOCK:  # read_sync may run in several threads
+        client = _SYNC_CLIENTS.get(key)
+        if client is None:
+            client = _SYNC_CLIENTS[key] = openai.OpenAI(**_client_options(settings))
+    return client
+
+
+async def async_client(settings: ModelSettings) -> openai.AsyncOpenAI:
+    """The running event loop's client for these settings' endpoint, key and timeout."""
+    loop = asyncio.get_running_loop()
+    entry = _ASYNC_CLIENTS.get(loop)
+    if entry is None:
+        clients: _AsyncClients = {}
+        closer = _close_at_loop_end(clients)
+        with _LOCK:  # loops in other threads may add theirs
+            for closed in [old for old in _ASYNC_CLIENTS if old.is_closed()]:
+                del _ASYNC_CLIENTS[closed]
+            entry = _ASYNC_CLIENTS[loop] = (clients, closer)  # held: a collected generator would close them early
+        await anext(closer)  # runs to its `yield` at once: no other call of this loop gets in between
+    clients, key = entry[0], _client_key(settings)
+    if key not in clients:
+        clients[key] = openai.AsyncOpenAI(**_client_options(settings))
+    return clients[key]
+
+
+async def _close_at_loop_end(clients: _AsyncClients) -> AsyncGenerator[None, None]:
+    # asyncio.run closes every suspended async generator of its loop before closing the loop
+    # (shutdown_asyncgens), so the shared clients' connections are closed while the loop still runs.
+    try:
+        yield
+    finally:
+        for client in clients.values():
+            await client.close()
+        clients.clear()
+
+
 def read_sync(messages: list[dict[str, str]], settings: ModelSettings, usage: Usage) -> tuple[ModelReading, str]:
     """One report's reading and the mode that produced it; raises ModelCallError when it fails for good."""
-    client = openai.OpenAI(**_client_options(settings))
-    try:
-        def create(**kwargs: Any) -> Any:
-            usage.attempts += 1
-            for attempt in _retrying(settings, usage, is_async=False):
-                with attempt:
-                    usage.requests += 1
-                    response = client.chat.completions.create(**kwargs)
-            usage.add_reply(response)
-            return response
+    client = sync_client(settings)
 
-        mode = settings.resolved_mode
-        for current in _modes_to_try(mode):
-            try:
-                patched = instructor.patch(create=create, mode=MODES[current])
-                return patched(**_request(settings, current, messages)), current
-            except Exception as exc:  # classified below; anything unexpected is re-raised there
-                if not _falls_back(current, exc):
-                    raise _classify(exc, settings, usage) from exc
-                usage.mode_fallbacks += 1
-                usage.attempts = 0
-        raise AssertionError("unreachable: the last mode never falls back")
-    finally:
-        client.close()
+    def create(**kwargs: Any) -> Any:
+        usage.attempts += 1
+        for attempt in _retrying(settings, usage, is_async=False):
+            with attempt:
+                usage.requests += 1
+                response = client.chat.completions.create(**kwargs)
+        usage.add_reply(response)
+        return response
+
+    for current in _modes_to_try(settings.resolved_mode):
+        try:
+            patched = instructor.patch(create=create, mode=MODES[current])
+            return _plain(patched(**_request(settings, current, messages))), current
+        except Exception as exc:  # classified below; anything unexpected is re-raised there
+            if not _falls_back(current, exc):
+                raise _classify(exc, settings, usage) from exc
+            usage.mode_fallbacks += 1
+            usage.attempts = 0
+    raise AssertionError("unreachable: the last mode never falls back")
 
 
 async def read_async(messages: list[dict[str, str]], settings: ModelSettings, usage: Usage) -> tuple[ModelReading, str]:
     """`read_sync` for asyncio callers (bounded-concurrency batch jobs)."""
-    client = openai.AsyncOpenAI(**_client_options(settings))
-    try:
-        async def create(**kwargs: Any) -> Any:
-            usage.attempts += 1
-            async for attempt in _retrying(settings, usage, is_async=True):
-                with attempt:
-                    usage.requests += 1
-                    response = await client.chat.completions.create(**kwargs)
-            usage.add_reply(response)
-            return response
+    client = await async_client(settings)
 
-        for current in _modes_to_try(settings.resolved_mode):
-            try:
-                patched = instructor.patch(create=create, mode=MODES[current])
-                return await patched(**_request(settings, current, messages)), current
-            except Exception as exc:
-                if not _falls_back(current, exc):
-                    raise _classify(exc, settings, usage) from exc
-                usage.mode_fallbacks += 1
-                usage.attempts = 0
-        raise AssertionError("unreachable: the last mode never falls back")
-    finally:
-        await client.close()
+    async def create(**kwargs: Any) -> Any:
+        usage.attempts += 1
+        async for attempt in _retrying(settings, usage, is_async=True):
+            with attempt:
+                usage.requests += 1
+                response = await client.chat.completions.create(**kwargs)
+        usage.add_reply(response)
+        return response
+
+    for current in _modes_to_try(settings.resolved_mode):
+        try:
+            patched = instructor.patch(create=create, mode=MODES[current])
+            return _plain(await patched(**_request(settings, current, messages))), current
+        except Exception as exc:
+            if not _falls_back(current, exc):
+                raise _classify(exc, settings, usage) from exc
+            usage.mode_fallbacks += 1
+            usage.attempts = 0
+    raise AssertionError("unreachable: the last mode never falls back")
 
 
 def _modes_to_try(mode: ModeName) -> list[ModeName]:

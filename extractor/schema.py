@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -173,6 +174,20 @@ class ModelReading(_Strict):
         default_factory=list, description="Every table cell you can read; leave out cells you cannot see."
     )
     facts: list[ModelFact] = Field(default_factory=list, description="Numbers stated in the prose.")
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # instructor asks for the schema on every call (JSON modes) and the model cache hashes it:
+        # about 3 ms each time. A fresh copy each time, since callers may edit what they get.
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        schema: dict[str, Any] = json.loads(_reading_schema(cls))
+        return schema
+
+
+@lru_cache(maxsize=8)  # ModelReading and the subclass instructor wraps it in (llm builds that once)
+def _reading_schema(cls: type[ModelReading]) -> str:
+    return json.dumps(super(ModelReading, cls).model_json_schema())
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {"report": Report, "model_reading": ModelReading}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +340,26 @@ def test_async_entry_reads_reports_concurrently(tmp_path: Path) -> None:
         reports = asyncio.run(read_all(server.base_url))
         assert server.max_concurrent == 3
     assert [r.cells for r in reports] == [gold(s)["cells"] for s in SEEDS[:3]]
+
+
+def test_one_client_per_endpoint_and_event_loop_closed_with_its_loop(tmp_path: Path) -> None:
+    import asyncio
+
+    one, other = settings("http://127.0.0.1:1/v1", tmp_path), settings("http://127.0.0.1:2/v1", tmp_path)
+    assert llm.sync_client(one) is llm.sync_client(one)
+    assert llm.sync_client(other) is not llm.sync_client(one)
+    assert llm.sync_client(replace(one, timeout_s=5.0)) is not llm.sync_client(one)
+
+    async def clients() -> list[Any]:
+        return [await llm.async_client(one), await llm.async_client(one), await llm.async_client(other)]
+
+    first, second = asyncio.run(clients()), asyncio.run(clients())
+    assert first[0] is first[1] and first[2] is not first[0]
+    assert str(first[2].base_url).startswith("http://127.0.0.1:2/")
+    # Connections belong to the loop that opened them: a new loop gets new clients, and
+    # asyncio.run closed the old ones on its way out.
+    assert second[0] is not first[0]
+    assert all(client.is_closed() for client in first + second)
 
 
 def test_no_cassette_holds_credentials_or_cookies() -> None:
