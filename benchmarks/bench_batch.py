@@ -113,10 +113,17 @@ def run_batch_child(inputs: list[Path], out: Path, workers: int) -> dict[str, fl
     if rc != 0:
         raise SystemExit(f"extract batch exited {rc}")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    return {"n": len(inputs), "wall_s": round(wall, 2), "reports_per_s": round(len(inputs) / wall, 1),
-            "processing_s": summary["run"]["wall_s"], "cpu_ms_per_report": round(cpu / len(inputs) * 1000, 2),
-            "load_avg_1m": os.getloadavg()[0], "parent_peak_rss_mb": round(peak["parent"] / 1024, 1),
-            "worker_peak_rss_mb": round(peak["worker"] / 1024, 1), "statuses": summary["by_status"]}
+    return {
+        "n": len(inputs),
+        "wall_s": round(wall, 2),
+        "reports_per_s": round(len(inputs) / wall, 1),
+        "processing_s": summary["run"]["wall_s"],
+        "cpu_ms_per_report": round(cpu / len(inputs) * 1000, 2),
+        "load_avg_1m": os.getloadavg()[0],
+        "parent_peak_rss_mb": round(peak["parent"] / 1024, 1),
+        "worker_peak_rss_mb": round(peak["worker"] / 1024, 1),
+        "statuses": summary["by_status"],
+    }
 
 
 def offline(args: argparse.Namespace) -> dict[str, object]:
@@ -130,9 +137,14 @@ def offline(args: argparse.Namespace) -> dict[str, object]:
         print(json.dumps(runs[-1]), file=sys.stderr)
     best = runs[-1]["reports_per_s"]
     assert isinstance(best, float)
-    return {"cores": os.cpu_count(), "workers": args.workers, "one_process_reports_per_s": round(single, 1),
-            "one_process_cpu_ms_per_report": round(1000 / single_cpu, 2),
-            "runs": runs, "speedup_vs_one_process": round(best / single, 2)}
+    return {
+        "cores": os.cpu_count(),
+        "workers": args.workers,
+        "one_process_reports_per_s": round(single, 1),
+        "one_process_cpu_ms_per_report": round(1000 / single_cpu, 2),
+        "runs": runs,
+        "speedup_vs_one_process": round(best / single, 2),
+    }
 
 
 # ---- model path ------------------------------------------------------------------------------
@@ -162,8 +174,12 @@ def model(args: argparse.Namespace) -> dict[str, object]:
     folder = Path(tempfile.gettempdir()) / f"bench_batch_model_{args.n}"
     inputs = [str(p) for p in generate(folder, args.n, seed=7)]
     ideal = args.n * args.delay / args.concurrency
-    results: dict[str, object] = {"n": args.n, "concurrency": args.concurrency, "delay_s": args.delay,
-                                  "ideal_s": round(ideal, 3)}
+    results: dict[str, object] = {
+        "n": args.n,
+        "concurrency": args.concurrency,
+        "delay_s": args.delay,
+        "ideal_s": round(ideal, 3),
+    }
     with_parser = stub_extractor(base_url)
     call = _call_only(base_url)
     canned = extract_file(inputs[0])
@@ -180,19 +196,31 @@ def model(args: argparse.Namespace) -> dict[str, object]:
         extract_one = variants[name]
         with tempfile.TemporaryDirectory() as tmp:
             cpu, workers, started = time.process_time(), _children_cpu(), time.perf_counter()
-            result = run_batch(BatchSpec(inputs=inputs, out=Path(tmp), options=JobOptions(model=MODEL),
-                                         extract_one=extract_one, concurrency=args.concurrency,
-                                         workers=args.workers))
+            result = run_batch(
+                BatchSpec(
+                    inputs=inputs,
+                    out=Path(tmp),
+                    options=JobOptions(model=MODEL),
+                    extract_one=extract_one,
+                    concurrency=args.concurrency,
+                    workers=args.workers,
+                )
+            )
             wall = time.perf_counter() - started
-            results[name] = {"wall_s": round(wall, 3), "x_ideal": round(wall / ideal, 3),
-                             "processing_s": result.summary["run"]["wall_s"],
-                             "parent_cpu_ms_per_call": round((time.process_time() - cpu) / args.n * 1000, 3),
-                             # the batch's worker processes, reaped when run_batch returns (the stub is not)
-                             "worker_cpu_ms_per_call": round((_children_cpu() - workers) / args.n * 1000, 3),
-                             "load_avg_1m": os.getloadavg()[0], "done": result.progress.done}
+            results[name] = {
+                "wall_s": round(wall, 3),
+                "x_ideal": round(wall / ideal, 3),
+                "processing_s": result.summary["run"]["wall_s"],
+                "parent_cpu_ms_per_call": round((time.process_time() - cpu) / args.n * 1000, 3),
+                # the batch's worker processes, reaped when run_batch returns (the stub is not)
+                "worker_cpu_ms_per_call": round((_children_cpu() - workers) / args.n * 1000, 3),
+                "load_avg_1m": os.getloadavg()[0],
+                "done": result.progress.done,
+            }
         print(json.dumps({name: results[name]}), file=sys.stderr)
-    results["sequential_latency_above_delay_ms"] = round(asyncio.run(_sequential(call, inputs[:50]))
-                                                         * 1000 - args.delay * 1000, 2)
+    results["sequential_latency_above_delay_ms"] = round(
+        asyncio.run(_sequential(call, inputs[:50])) * 1000 - args.delay * 1000, 2
+    )
     parent.send("stop")
     server.join(timeout=5)
     return results
@@ -239,9 +267,12 @@ def main() -> None:
     mod.add_argument("--concurrency", type=int, default=32)
     mod.add_argument("--delay", type=float, default=0.2)
     mod.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    mod.add_argument("--variants", default="calls_only,with_parser,modelpath",
-                     help="calls_only: the call and a precomputed report; with_parser: the call, then the parser "
-                          "in worker processes; modelpath: extract --model's own aextract_with_model")
+    mod.add_argument(
+        "--variants",
+        default="calls_only,with_parser,modelpath",
+        help="calls_only: the call and a precomputed report; with_parser: the call, then the parser "
+        "in worker processes; modelpath: extract --model's own aextract_with_model",
+    )
     args = parser.parse_args()
     print(json.dumps(offline(args) if args.which == "offline" else model(args), ensure_ascii=False, indent=2))
 

@@ -33,8 +33,10 @@ import synth
 from extractor.pipeline import extract_file
 
 PAGES = 5
-_FILLER = ("为进一步做好政府信息公开工作，本机关围绕中心工作，加强政策解读，回应社会关切，"
-           "持续完善政府信息公开目录，规范依申请公开办理流程，强化监督保障和教育培训。")
+_FILLER = (
+    "为进一步做好政府信息公开工作，本机关围绕中心工作，加强政策解读，回应社会关切，"
+    "持续完善政府信息公开目录，规范依申请公开办理流程，强化监督保障和教育培训。"
+)
 
 
 def make_pdf(index: int, folder: Path, ruled: bool) -> Path:
@@ -60,8 +62,21 @@ def make_pdfs_libreoffice(count: int, folder: Path, ruled: str) -> list[Path]:
         blocks = docgen.synth_blocks(synth.random_report(rng), rng)
         padded = blocks[:3] + [docgen.Block("p", _FILLER * 3)] * 20 + blocks[3:]
         docs.append(docgen.write_docx(padded, folder / f"r{index}.docx", ruled=_ruled(ruled, index)))
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{folder}/profile", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(folder), *map(str, docs)], check=True, capture_output=True, timeout=900)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{folder}/profile",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, docs),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
     return [d.with_suffix(".pdf") for d in docs]
 
 
@@ -73,8 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=40)
     parser.add_argument("--ruled", choices=("both", "yes", "no"), default="both")
-    parser.add_argument("--maker", choices=("libreoffice", "reportlab"),
-                        default="libreoffice" if shutil.which("soffice") else "reportlab")
+    parser.add_argument(
+        "--maker",
+        choices=("libreoffice", "reportlab"),
+        default="libreoffice" if shutil.which("soffice") else "reportlab",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -91,10 +109,14 @@ def main() -> None:
             statuses.append(extract_file(path).status)
             timings.append(time.perf_counter() - start)
     total = sum(timings)
-    print(f"{len(files)} PDFs by {args.maker}, {statistics.mean(pages):.1f} pages each (min {min(pages)}; "
-          f"ruled: {args.ruled})")
-    print(f"reports/s: {len(files) / total:.1f}   median {statistics.median(timings) * 1000:.1f} ms, "
-          f"max {max(timings) * 1000:.1f} ms per report")
+    print(
+        f"{len(files)} PDFs by {args.maker}, {statistics.mean(pages):.1f} pages each (min {min(pages)}; "
+        f"ruled: {args.ruled})"
+    )
+    print(
+        f"reports/s: {len(files) / total:.1f}   median {statistics.median(timings) * 1000:.1f} ms, "
+        f"max {max(timings) * 1000:.1f} ms per report"
+    )
     print(f"statuses: {dict((s, statuses.count(s)) for s in sorted(set(statuses)))}")
 
 

@@ -39,17 +39,21 @@ def variant_report(seeds: Path) -> tuple[Report, str]:
     source = sorted(seeds.glob("000_*.txt"))[0]
     text = source.read_text(encoding="utf-8")
     span = parser_report(read_document(from_bytes(text.encode(), str(source)))).provenance["app.new.total"]
-    text = text[: span.start] + str(int(text[span.start:span.end]) + 1) + text[span.end :]
+    text = text[: span.start] + str(int(text[span.start : span.end]) + 1) + text[span.end :]
     return parser_report(read_document(from_bytes(text.encode(), "variant.txt"))), text
 
 
 def copy(report: Report, n: int) -> Report:
     sha = hashlib.sha256(f"{report.source.sha256}|{n}".encode()).hexdigest()
-    review = [i.model_copy(update={"id": hashlib.sha256(f"{sha}|{i.id}".encode()).hexdigest()[:16]})
-              for i in report.review]
-    return report.model_copy(update={"source": report.source.model_copy(update={"sha256": sha,
-                                                                                 "path": f"reports/{n:05d}.txt"}),
-                                     "review": review})
+    review = [
+        i.model_copy(update={"id": hashlib.sha256(f"{sha}|{i.id}".encode()).hexdigest()[:16]}) for i in report.review
+    ]
+    return report.model_copy(
+        update={
+            "source": report.source.model_copy(update={"sha256": sha, "path": f"reports/{n:05d}.txt"}),
+            "review": review,
+        }
+    )
 
 
 def median_ms(action: Callable[[], object], runs: int) -> float:
@@ -87,8 +91,9 @@ def main() -> None:
             count = len(store.summaries())
             ids = [s.id for s in store.summaries()]
             rows = [median_ms(lambda: store.summaries(), args.runs)]
-        rows.append(median_ms(lambda: CliRunner().invoke(cli_main, ["review", "list", "--queue", str(queue)]),
-                              args.runs))
+        rows.append(
+            median_ms(lambda: CliRunner().invoke(cli_main, ["review", "list", "--queue", str(queue)]), args.runs)
+        )
         server = make_server(str(queue), port=0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = server.server_port
@@ -98,8 +103,10 @@ def main() -> None:
         rng = random.Random(1)
         rows.append(median_ms(lambda: get(port, f"/item/{rng.choice(ids)}"), args.runs * 3))
         server.shutdown()
-    sys.stdout.write(f"queue: {count} open items from {copies} documents, written in {written:.1f} s "
-                     f"({count / written:.0f} items/s, one transaction per document)\n")
+    sys.stdout.write(
+        f"queue: {count} open items from {copies} documents, written in {written:.1f} s "
+        f"({count / written:.0f} items/s, one transaction per document)\n"
+    )
     names = ("list (store)", "list (CLI)", "page 1 (HTTP)", "last page", "open (HTTP)")
     for name, ms in zip(names, rows, strict=True):
         sys.stdout.write(f"{name:<14} {ms:7.1f} ms  {'ok' if ms < 200 else 'OVER 200 ms'}\n")

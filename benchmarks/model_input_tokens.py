@@ -43,8 +43,14 @@ def measure(seed: Path, mode: str, cache: Path) -> tuple[int, int]:
         return Reply.json(data)
 
     with StubServer(responder=respond) as server:
-        settings = ModelSettings(model="stub", base_url=server.base_url, api_key="x", mode=mode,  # type: ignore[arg-type]
-                                 cache_dir=cache, use_cache=False)
+        settings = ModelSettings(
+            model="stub",
+            base_url=server.base_url,
+            api_key="x",
+            mode=mode,  # type: ignore[arg-type]
+            cache_dir=cache,
+            use_cache=False,
+        )
         report = extract_with_model(seed, settings)
     usage = report.extraction.usage if report.extraction and report.extraction.usage else {}
     return usage["input_tokens"] + sum(sizes), usage["output_tokens"]
@@ -58,8 +64,10 @@ def main() -> None:
             document = load(seed)
             per_mode = [measure(seed, mode, Path(tmp)) for mode in MODES]
             cells = " | ".join(str(inp) for inp, _ in per_mode)
-            print(f"| {seed.stem[:3]} | {len(document.text)} | {estimate_tokens(document.text)} | "
-                  f"{estimate_tokens(excerpt(document))} | {cells} | {per_mode[0][1]} |")
+            print(
+                f"| {seed.stem[:3]} | {len(document.text)} | {estimate_tokens(document.text)} | "
+                f"{estimate_tokens(excerpt(document))} | {cells} | {per_mode[0][1]} |"
+            )
 
 
 if __name__ == "__main__":

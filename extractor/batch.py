@@ -113,8 +113,14 @@ class JobOptions:
     shard: tuple[int, int] | None = None
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"parser_version": PARSER_VERSION, "model": self.model, "prompt": self.prompt, "mode": self.mode,
-                "model_when": self.model_when, "shard": "/".join(map(str, self.shard)) if self.shard else None}
+        return {
+            "parser_version": PARSER_VERSION,
+            "model": self.model,
+            "prompt": self.prompt,
+            "mode": self.mode,
+            "model_when": self.model_when,
+            "shard": "/".join(map(str, self.shard)) if self.shard else None,
+        }
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -212,13 +218,27 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
             if spec.extract_one is None:
                 run_pool(pending, tracker, spec.workers or os.cpu_count() or 1)
             else:
-                budget_reached = asyncio.run(run_async(
-                    pending, spec.extract_one, tracker, concurrency=spec.concurrency, rate=spec.rate,
-                    budget=spec.budget, workers=spec.workers or os.cpu_count() or 1))
+                budget_reached = asyncio.run(
+                    run_async(
+                        pending,
+                        spec.extract_one,
+                        tracker,
+                        concurrency=spec.concurrency,
+                        rate=spec.rate,
+                        budget=spec.budget,
+                        workers=spec.workers or os.cpu_count() or 1,
+                    )
+                )
             left = len(pending) - state.done
-            run = {"wall_s": round(state.elapsed, 3), "processed": state.done, "resumed": state.resumed,
-                   "pending": left, "price_in": spec.price_in, "price_out": spec.price_out,
-                   "budget_reached": budget_reached}
+            run = {
+                "wall_s": round(state.elapsed, 3),
+                "processed": state.done,
+                "resumed": state.resumed,
+                "pending": left,
+                "price_in": spec.price_in,
+                "price_out": spec.price_out,
+                "budget_reached": budget_reached,
+            }
             summary = write_outputs(out, journal, inputs, run)
             fill_review_queue(out, journal, inputs)
     return BatchResult(summary, state, left, tracker.unfinished, budget_reached)
@@ -252,8 +272,10 @@ def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(directory / REVIEW_HTML)
     except OSError as err:
-        raise StoreError(f"{directory / REVIEW_HTML}: cannot be written ({err.strerror}); free some space and "
-                         "run the same command again") from err
+        raise StoreError(
+            f"{directory / REVIEW_HTML}: cannot be written ({err.strerror}); free some space and "
+            "run the same command again"
+        ) from err
     return recorded
 
 
@@ -266,14 +288,16 @@ def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
             raise StoreError(f"{src}: not a batch directory (no manifest.json / journal.jsonl); pass batch --out DIRs")
         fingerprints.append({**manifest["fingerprint"], "shard": None})
     if any(fp != fingerprints[0] for fp in fingerprints):
-        raise StoreError("these DIRs were run with different settings (model, prompt or parser); "
-                         "merge the shards of one job")
+        raise StoreError(
+            "these DIRs were run with different settings (model, prompt or parser); merge the shards of one job"
+        )
     if any(dest.resolve() == src.resolve() for src in sources):
         raise StoreError(f"{dest}: merge into a new DIR, not into one of the shards")
     dest.mkdir(parents=True, exist_ok=True)
     first = fingerprints[0]
-    options = JobOptions(model=first["model"], prompt=first["prompt"], mode=first["mode"],
-                         model_when=first["model_when"])
+    options = JobOptions(
+        model=first["model"], prompt=first["prompt"], mode=first["mode"], model_when=first["model_when"]
+    )
     with _locked(dest):
         open_job(dest, options, force=False)
         with Journal(dest) as merged:
@@ -294,8 +318,10 @@ def _merge_one(src: Path, merged: Journal, group: int = 256) -> None:
             if merged.done(path):
                 ((_, existing),) = merged.read([path])
                 if existing != report_json:
-                    raise StoreError(f"{path} was processed in {src} and in another DIR with different results; "
-                                     "merge the shards of one job only")
+                    raise StoreError(
+                        f"{path} was processed in {src} and in another DIR with different results; "
+                        "merge the shards of one job only"
+                    )
                 continue
             records.append((slim(header), encode(header, report_json)))
             if len(records) >= group:

@@ -35,7 +35,12 @@ def failed_report(path: str, reason: str, sha256: str = "") -> Report:
     return Report(
         source=Source(path=path, sha256=sha256, chars=0),
         meta=Meta(agency=None, year=None, template=None),
-        cells={}, narrative={}, provenance={}, checks=[], review=[], status="failed",
+        cells={},
+        narrative={},
+        provenance={},
+        checks=[],
+        review=[],
+        status="failed",
         extraction=Extraction(parser_version=PARSER_VERSION, error=reason),
     )
 
@@ -134,9 +139,18 @@ def write_parquet(csv_path: Path, parquet_path: Path) -> bool:
         import pyarrow.parquet as pq
     except ImportError:
         return False
-    types = {"report": pa.string(), "agency": pa.string(), "year": pa.int32(), "template": pa.string(),
-             "key": pa.string(), "value": pa.float64(), "by": pa.string(), "start": pa.int64(), "end": pa.int64(),
-             "status": pa.string()}
+    types = {
+        "report": pa.string(),
+        "agency": pa.string(),
+        "year": pa.int32(),
+        "template": pa.string(),
+        "key": pa.string(),
+        "value": pa.float64(),
+        "by": pa.string(),
+        "start": pa.int64(),
+        "end": pa.int64(),
+        "status": pa.string(),
+    }
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
     tmp = _atomic(parquet_path)
     # Streamed in 1 MB blocks on one thread: with larger blocks read ahead by several threads

@@ -210,7 +210,11 @@ async def off_loop(fn: Callable[..., T], *args: Any) -> T:
 
 
 async def _schedule(
-    pending: Sequence[str], extract_one: ExtractOne, tracker: Tracker, concurrency: int, rate: float | None,
+    pending: Sequence[str],
+    extract_one: ExtractOne,
+    tracker: Tracker,
+    concurrency: int,
+    rate: float | None,
     budget: int | None,
 ) -> bool:
     slots = asyncio.Semaphore(concurrency)
@@ -241,7 +245,11 @@ async def _schedule(
 
 
 async def _one(
-    path: str, extract_one: ExtractOne, tracker: Tracker, slots: asyncio.Semaphore, limiter: AsyncLimiter | None,
+    path: str,
+    extract_one: ExtractOne,
+    tracker: Tracker,
+    slots: asyncio.Semaphore,
+    limiter: AsyncLimiter | None,
     finished: asyncio.Queue[Outcome | None],
 ) -> None:
     try:

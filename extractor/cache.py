@@ -55,5 +55,7 @@ class ReadingCache:
         except OSError as err:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
-            raise ConfigError(f"cannot write the model cache in {self.directory} ({err.strerror}); "
-                              "pass a writable --cache-dir or --no-cache") from err
+            raise ConfigError(
+                f"cannot write the model cache in {self.directory} ({err.strerror}); "
+                "pass a writable --cache-dir or --no-cache"
+            ) from err

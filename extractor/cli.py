@@ -76,11 +76,19 @@ def _summary(statuses: Iterable[str], failures: int) -> str:
 @main.command("run", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--pretty", is_flag=True, help="Indent the JSON for people (default: one line per report).")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
-              help="Write the JSON here instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write the JSON here instead of standard output.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on standard error.")
-@click.option("--queue", type=click.Path(dir_okay=False),
-              help="Write review items to this queue (SQLite) and apply the decisions stored there.")
+@click.option(
+    "--queue",
+    type=click.Path(dir_okay=False),
+    help="Write review items to this queue (SQLite) and apply the decisions stored there.",
+)
 @model_options
 def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool, queue: str | None, **model: Any) -> None:
     """Read FILE... (.txt .md .html .mhtml .pdf .docx, told apart by content) and print one JSON object each.

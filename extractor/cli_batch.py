@@ -61,9 +61,11 @@ def _fmt_time(seconds: float | None) -> str:
 
 
 def _counts(p: Progress) -> str:
-    return (f"accepted {p.accepted}, needs review {p.needs_review}, failed {p.failed}"
-            + (f", unfinished {p.unfinished}" if p.unfinished else "")
-            + f"; tokens {p.tokens_in:,} in / {p.tokens_out:,} out; {p.rate:.1f} reports/s; ETA {_fmt_time(p.eta)}")
+    return (
+        f"accepted {p.accepted}, needs review {p.needs_review}, failed {p.failed}"
+        + (f", unfinished {p.unfinished}" if p.unfinished else "")
+        + f"; tokens {p.tokens_in:,} in / {p.tokens_out:,} out; {p.rate:.1f} reports/s; ETA {_fmt_time(p.eta)}"
+    )
 
 
 class PlainProgress:
@@ -94,9 +96,11 @@ class BarProgress:
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        info = (f"ok {p.accepted} review {p.needs_review} failed {p.failed}"
-                + (f" unfinished {p.unfinished}" if p.unfinished else "")
-                + f" | tokens {p.tokens_in:,}/{p.tokens_out:,} | {p.rate:.1f}/s | ETA {_fmt_time(p.eta)}")
+        info = (
+            f"ok {p.accepted} review {p.needs_review} failed {p.failed}"
+            + (f" unfinished {p.unfinished}" if p.unfinished else "")
+            + f" | tokens {p.tokens_in:,}/{p.tokens_out:,} | {p.rate:.1f}/s | ETA {_fmt_time(p.eta)}"
+        )
         self.bar.update(self.task, total=p.total, completed=p.resumed + p.done, info=info)
         if now - self.last >= 0.1 or p.left == 0:
             self.last = now
@@ -134,15 +138,21 @@ def model_extractor(model: str, **options: Any) -> tuple[ExtractOne, JobOptions]
             raise TransientModelFailure(error)
         return report
 
-    job = JobOptions(model=model, prompt=f"{prompt['name']}@{prompt['version']}:{prompt['sha256']}",
-                     mode=settings.resolved_mode, model_when=settings.model_when)
+    job = JobOptions(
+        model=model,
+        prompt=f"{prompt['name']}@{prompt['version']}:{prompt['sha256']}",
+        mode=settings.resolved_mode,
+        model_when=settings.model_when,
+    )
     return extract_one, job
 
 
 def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
     status = summary["by_status"]
-    lines = [f"extract batch: {summary['reports']} reports: {status['accepted']} accepted, "
-             f"{status['needs_review']} needs review, {status['failed']} failed; wall time {_fmt_time(wall)}"]
+    lines = [
+        f"extract batch: {summary['reports']} reports: {status['accepted']} accepted, "
+        f"{status['needs_review']} needs review, {status['failed']} failed; wall time {_fmt_time(wall)}"
+    ]
     if summary["by_rule"]:
         top = sorted(summary["by_rule"].items(), key=lambda kv: (-kv[1], kv[0]))
         lines.append("  by rule: " + ", ".join(f"{rule} {n}" for rule, n in top))
@@ -152,11 +162,15 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
         lines.append(f"  {label}: " + ", ".join(f"{k} {n}" for k, n in items[:5]) + more)
     tokens = summary["tokens"]
     cost = summary["estimated_cost"]
-    lines.append(f"  tokens {tokens['input']:,} in / {tokens['output']:,} out"
-                 + (f"; estimated cost {cost:.4f}" if cost is not None else ""))
+    lines.append(
+        f"  tokens {tokens['input']:,} in / {tokens['output']:,} out"
+        + (f"; estimated cost {cost:.4f}" if cost is not None else "")
+    )
     if summary.get("model_errors"):
-        lines.append(f"  {summary['model_errors']} reports kept the parser's reading alone: the model call failed "
-                     "(extract.model_error; --retry-failed redoes them)")
+        lines.append(
+            f"  {summary['model_errors']} reports kept the parser's reading alone: the model call failed "
+            "(extract.model_error; --retry-failed redoes them)"
+        )
     for failure in summary["failed"][:10]:
         lines.append(f"  failed: {failure['reason']}")
     if len(summary["failed"]) > 10:
@@ -166,11 +180,17 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
 
 @batch.command("run", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The batch directory: journal, results.jsonl, cells.csv, summary.json.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The batch directory: journal, results.jsonl, cells.csv, summary.json.",
+)
 @click.option("--workers", type=click.IntRange(min=1), help="Parser processes (default: every core).")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Model calls in flight at once.")
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Model calls in flight at once."
+)
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most this many model calls a minute.")
 @click.option("--budget", type=click.IntRange(min=1), help="Stop starting model calls after this many tokens.")
 @click.option("--shard", help="Do only share K of N (e.g. 2/8); merge the DIRs with `extract batch merge`.")
@@ -180,9 +200,22 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
 @click.option("--price-out", type=float, help="Price per million output tokens, for the cost estimate.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on standard error.")
 @model_options
-def run(inputs: tuple[str, ...], out: Path, workers: int | None, concurrency: int, rate: float | None,
-        budget: int | None, shard: str | None, retry_failed: bool, force: bool, price_in: float | None,
-        price_out: float | None, quiet: bool, model: str | None, **model_settings: Any) -> None:
+def run(
+    inputs: tuple[str, ...],
+    out: Path,
+    workers: int | None,
+    concurrency: int,
+    rate: float | None,
+    budget: int | None,
+    shard: str | None,
+    retry_failed: bool,
+    force: bool,
+    price_in: float | None,
+    price_out: float | None,
+    quiet: bool,
+    model: str | None,
+    **model_settings: Any,
+) -> None:
     """Extract every report in INPUT... (files, directories searched for .txt .md .html .htm,
     or @LIST / *.lst / *.list files naming one path a line) into DIR. Killed at any point,
     the same command resumes; nothing finished is redone."""
@@ -192,9 +225,18 @@ def run(inputs: tuple[str, ...], out: Path, workers: int | None, concurrency: in
             raise ConfigError("--rate and --budget limit model calls; add --model NAME or drop them")
         extract_one, job = _reader(model, model_settings)
         spec = BatchSpec(
-            inputs=list(inputs), out=out, workers=workers, concurrency=concurrency, rate=rate, budget=budget,
-            options=replace(job, shard=parse_shard(shard) if shard else None), extract_one=extract_one,
-            retry_failed=retry_failed, force=force, price_in=price_in, price_out=price_out,
+            inputs=list(inputs),
+            out=out,
+            workers=workers,
+            concurrency=concurrency,
+            rate=rate,
+            budget=budget,
+            options=replace(job, shard=parse_shard(shard) if shard else None),
+            extract_one=extract_one,
+            retry_failed=retry_failed,
+            force=force,
+            price_in=price_in,
+            price_out=price_out,
         )
         display = None if quiet else BarProgress() if sys.stderr.isatty() else PlainProgress()
         try:
@@ -206,8 +248,11 @@ def run(inputs: tuple[str, ...], out: Path, workers: int | None, concurrency: in
         click.echo(f"extract: error: {err}", err=True)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:
-        click.echo(f"extract batch: interrupted; every finished report is in {out}/journal.jsonl: run the same "
-                   "command again to go on", err=True)
+        click.echo(
+            f"extract batch: interrupted; every finished report is in {out}/journal.jsonl: run the same "
+            "command again to go on",
+            err=True,
+        )
         sys.exit(EXIT_INTERRUPTED)
     if not quiet:
         for line in summary_lines(result.summary, time.monotonic() - started):
@@ -216,17 +261,23 @@ def run(inputs: tuple[str, ...], out: Path, workers: int | None, concurrency: in
             click.echo(f"  unfinished: {path}: {reason}", err=True)
         if result.pending:
             why = "the token budget is spent" if result.budget_reached else "some calls did not finish"
-            click.echo(f"extract batch: {result.pending} inputs left because {why}; run the same command again "
-                       "to go on", err=True)
+            click.echo(
+                f"extract batch: {result.pending} inputs left because {why}; run the same command again to go on",
+                err=True,
+            )
     sys.exit(EXIT_INCOMPLETE if result.pending else EXIT_OK)
 
 
 def _reader(model: str | None, options: dict[str, Any]) -> tuple[ExtractOne | None, JobOptions]:
     if model:
-        return model_extractor(model, use_cache=not options.pop("no_cache"), timeout_s=options.pop("timeout"),
-                               **options)
-    given = [f"--{name.replace('_', '-')}" for name, value in options.items()
-             if value and not (name == "model_when" and value == "always") and name != "timeout"]
+        return model_extractor(
+            model, use_cache=not options.pop("no_cache"), timeout_s=options.pop("timeout"), **options
+        )
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name, value in options.items()
+        if value and not (name == "model_when" and value == "always") and name != "timeout"
+    ]
     if given:
         raise ConfigError(f"{', '.join(given)} only make sense with --model NAME; add it or drop them")
     return None, JobOptions()
@@ -234,8 +285,13 @@ def _reader(model: str | None, options: dict[str, Any]) -> tuple[ExtractOne | No
 
 @batch.command("merge", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The merged batch directory (new, or an earlier merge of the same job).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The merged batch directory (new, or an earlier merge of the same job).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on standard error.")
 def merge_command(dirs: tuple[Path, ...], out: Path, quiet: bool) -> None:
     """Combine the DIRs of `--shard` runs of one job into one DIR with all outputs."""

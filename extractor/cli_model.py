@@ -23,39 +23,86 @@ MODES = ("tools", "json", "json_schema", "md_json")
 
 def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--model", default=None, metavar="NAME",
-                     help="Also read each report with this model (any OpenAI-compatible endpoint)."),
+        click.option(
+            "--model",
+            default=None,
+            metavar="NAME",
+            help="Also read each report with this model (any OpenAI-compatible endpoint).",
+        ),
         click.option("--base-url", default=None, help="Endpoint URL (default: $OPENAI_BASE_URL, else OpenAI)."),
         click.option("--api-key", default=None, help="API key (default: $OPENAI_API_KEY)."),
-        click.option("--mode", type=click.Choice(MODES), default=None,
-                     help="How the reply is structured (default: by endpoint kind, see docs/model.md)."),
-        click.option("--model-when", type=click.Choice(["always", "needs-review"]), default="always",
-                     help="needs-review: call the model only when the parser alone cannot accept the report."),
+        click.option(
+            "--mode",
+            type=click.Choice(MODES),
+            default=None,
+            help="How the reply is structured (default: by endpoint kind, see docs/model.md).",
+        ),
+        click.option(
+            "--model-when",
+            type=click.Choice(["always", "needs-review"]),
+            default="always",
+            help="needs-review: call the model only when the parser alone cannot accept the report.",
+        ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the model cache."),
-        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Where model readings are cached (default: ~/.cache/gov-disclosure-extractor/model)."),
-        click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
-                     help="Seconds one model request may take."),
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Where model readings are cached (default: ~/.cache/gov-disclosure-extractor/model).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1),
+            default=600.0,
+            show_default=True,
+            help="Seconds one model request may take.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def reader(*, model: str | None, base_url: str | None, api_key: str | None, mode: str | None, model_when: str,
-           no_cache: bool, cache_dir: Path | None, timeout: float) -> Callable[[str], Report]:
+def reader(
+    *,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    mode: str | None,
+    model_when: str,
+    no_cache: bool,
+    cache_dir: Path | None,
+    timeout: float,
+) -> Callable[[str], Report]:
     if not model:
-        given = [name for name, value in (("--base-url", base_url), ("--api-key", api_key), ("--mode", mode),
-                                          ("--model-when", model_when != "always"), ("--no-cache", no_cache),
-                                          ("--cache-dir", cache_dir)) if value]
+        given = [
+            name
+            for name, value in (
+                ("--base-url", base_url),
+                ("--api-key", api_key),
+                ("--mode", mode),
+                ("--model-when", model_when != "always"),
+                ("--no-cache", no_cache),
+                ("--cache-dir", cache_dir),
+            )
+            if value
+        ]
         if given:
             raise ConfigError(f"{', '.join(given)} only make sense with --model NAME; add it or drop them")
         return extract_file
     from .llm import settings_from  # imported here: keeps openai out of the offline path
     from .modelpath import extract_with_model
 
-    settings = settings_from(model, base_url=base_url, api_key=api_key, mode=mode, model_when=model_when,
-                             use_cache=not no_cache, cache_dir=cache_dir, timeout_s=timeout)
+    settings = settings_from(
+        model,
+        base_url=base_url,
+        api_key=api_key,
+        mode=mode,
+        model_when=model_when,
+        use_cache=not no_cache,
+        cache_dir=cache_dir,
+        timeout_s=timeout,
+    )
     return lambda path: extract_with_model(path, settings)
 
 
@@ -78,6 +125,8 @@ def usage_line(reports: list[Report]) -> str:
         cached += bool(extraction.cached)
         for name, count in (extraction.usage or {}).items():
             totals[name] = totals.get(name, 0) + count
-    return (f"extract: model usage: {totals.get('input_tokens', 0)} input tokens, "
-            f"{totals.get('output_tokens', 0)} output tokens, {totals.get('requests', 0)} requests, "
-            f"{totals.get('retries', 0)} retries, {totals.get('reasks', 0)} re-asks, {cached} reports from cache")
+    return (
+        f"extract: model usage: {totals.get('input_tokens', 0)} input tokens, "
+        f"{totals.get('output_tokens', 0)} output tokens, {totals.get('requests', 0)} requests, "
+        f"{totals.get('retries', 0)} retries, {totals.get('reasks', 0)} re-asks, {cached} reports from cache"
+    )

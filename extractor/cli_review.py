@@ -31,9 +31,12 @@ def record(queue: str, report: Report) -> Report:
     with Store(queue) as store:
         final, changed = store.record(report, _source_text(report))
     for old in changed:
-        click.echo(f"extract: note: {report.source.path} changed since a reviewer decided items on its earlier "
-                   f"version (sha256 {old[:12]}…); those decisions were not applied; see "
-                   f"`extract review list --report {report.source.path} --status all`", err=True)
+        click.echo(
+            f"extract: note: {report.source.path} changed since a reviewer decided items on its earlier "
+            f"version (sha256 {old[:12]}…); those decisions were not applied; see "
+            f"`extract review list --report {report.source.path} --status all`",
+            err=True,
+        )
     return final
 
 
@@ -46,8 +49,13 @@ def _source_text(report: Report) -> str | None:
 
 
 def queue_option(function: F) -> F:
-    return click.option("--queue", default=DEFAULT_QUEUE, show_default=True, type=click.Path(dir_okay=False),
-                        help="The review queue (SQLite file).")(function)
+    return click.option(
+        "--queue",
+        default=DEFAULT_QUEUE,
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="The review queue (SQLite file).",
+    )(function)
 
 
 def _fail(err: ExtractorError) -> None:
@@ -116,8 +124,11 @@ def show(queue: str, item_id: str) -> None:
     marks = item_marks(item, len(text))
     for excerpt in excerpts(text, marks):
         click.echo(f"--- characters {excerpt.start}-{excerpt.end}")
-        click.echo("".join(click.style(f"[[{run}]]", reverse=True) if labels else run
-                           for run, labels in segments(text, excerpt)))
+        click.echo(
+            "".join(
+                click.style(f"[[{run}]]", reverse=True) if labels else run for run, labels in segments(text, excerpt)
+            )
+        )
     if not marks:
         click.echo("(no span to show: the item is about the report as a whole)")
 
@@ -128,14 +139,18 @@ def _describe(item: QueueItem, title: str) -> Iterator[str]:
     yield f"reason: {item.reason}"
     if item.resolution:
         r = item.resolution
-        yield f"decision: {decision_label(item)} {json.dumps(r['values'], ensure_ascii=False)} by {r['by']} " \
-              f"at {r['at']}" + (f" — {r['note']}" if r["note"] else "")
+        yield (
+            f"decision: {decision_label(item)} {json.dumps(r['values'], ensure_ascii=False)} by {r['by']} "
+            f"at {r['at']}" + (f" — {r['note']}" if r["note"] else "")
+        )
     rows = cell_rows(item)
     if rows:
         yield "cell                                  parser    model     suggested final     label"
     for row in rows:
-        yield (f"{row.key:<37} {_cell(row.parser)} {_cell(row.model)} {_cell(row.suggestion)} {_cell(row.final)} "
-               f"{row.label}")
+        yield (
+            f"{row.key:<37} {_cell(row.parser)} {_cell(row.model)} {_cell(row.suggestion)} {_cell(row.final)} "
+            f"{row.label}"
+        )
 
 
 def _cell(value: object) -> str:
@@ -148,15 +163,33 @@ def _cell(value: object) -> str:
 @click.option("--value", type=float, help="The right value of the cell (with --cell when the item has several).")
 @click.option("--cell", help="Which cell --value is for.")
 @click.option("--accept-suggestion", is_flag=True, help="Take the item's suggested value(s).")
-@click.option("--confirm-as-printed", is_flag=True,
-              help="The values stand as the report prints them (for table.missing: tables not published as text).")
+@click.option(
+    "--confirm-as-printed",
+    is_flag=True,
+    help="The values stand as the report prints them (for table.missing: tables not published as text).",
+)
 @click.option("--note", default="", help="Why; kept in the audit log.")
 @click.option("--by", required=True, help="Who decides (kept with the decision).")
-def resolve(queue: str, item_id: str, value: float | None, cell: str | None, accept_suggestion: bool,
-            confirm_as_printed: bool, note: str, by: str) -> None:
+def resolve(
+    queue: str,
+    item_id: str,
+    value: float | None,
+    cell: str | None,
+    accept_suggestion: bool,
+    confirm_as_printed: bool,
+    note: str,
+    by: str,
+) -> None:
     """Decide an item. Run `extract FILE --queue ...` again to apply decisions to the report."""
-    chosen = [name for name, on in (("value", value is not None), ("suggestion", accept_suggestion),
-                                    ("confirmed", confirm_as_printed)) if on]
+    chosen = [
+        name
+        for name, on in (
+            ("value", value is not None),
+            ("suggestion", accept_suggestion),
+            ("confirmed", confirm_as_printed),
+        )
+        if on
+    ]
     if len(chosen) != 1:
         _fail(StoreError("pass exactly one of --value V, --accept-suggestion, --confirm-as-printed"))
     number: Number | None = int(value) if value is not None and value.is_integer() else value
@@ -188,12 +221,15 @@ def history(queue: str, item_id: str) -> None:
 
 @review.command("export")
 @queue_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "labelstudio"]), default="jsonl",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "labelstudio"]), default="jsonl", show_default=True)
 @click.option("--status", type=click.Choice([*STATUSES, "all"]), default="all", show_default=True)
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Where to write.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False),
-              help="Also write a self-contained read-only HTML page of the items to this file.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False),
+    help="Also write a self-contained read-only HTML page of the items to this file.",
+)
 def export(queue: str, fmt: str, status: str, output: IO[str], html_file: str | None) -> None:
     """Every item with its `id` and `status`: JSON lines (default), CSV, or Label Studio tasks.
 
@@ -214,23 +250,52 @@ def export(queue: str, fmt: str, status: str, output: IO[str], html_file: str | 
         elif fmt == "csv":
             _write_csv(items, output)
         else:
-            json.dump([_labelstudio_task(item, store.document_text(item.sha256)) for item in items], output,
-                      ensure_ascii=False, indent=1)
+            json.dump(
+                [_labelstudio_task(item, store.document_text(item.sha256)) for item in items],
+                output,
+                ensure_ascii=False,
+                indent=1,
+            )
             output.write("\n")
 
 
 def _write_csv(items: Iterator[QueueItem], output: IO[str]) -> None:
-    columns = ["id", "status", "rule", "scope", "severity", "path", "sha256", "cells", "reason", "parser", "model",
-               "suggestion", "final", "decision", "decided_values", "by", "at", "note", "created_at"]
+    columns = [
+        "id",
+        "status",
+        "rule",
+        "scope",
+        "severity",
+        "path",
+        "sha256",
+        "cells",
+        "reason",
+        "parser",
+        "model",
+        "suggestion",
+        "final",
+        "decision",
+        "decided_values",
+        "by",
+        "at",
+        "note",
+        "created_at",
+    ]
     writer = csv.DictWriter(output, columns)
     writer.writeheader()
     for item in items:
         r = item.resolution or {}
         row = {k: v for k, v in item.as_dict().items() if k in columns}
-        row.update({k: json.dumps(row[k], ensure_ascii=False) for k in ("cells", "parser", "model", "suggestion",
-                                                                           "final")})
-        row.update(decision=r.get("decision", ""), decided_values=json.dumps(r.get("values", {})),
-                   by=r.get("by", ""), at=r.get("at", ""), note=r.get("note", ""))
+        row.update(
+            {k: json.dumps(row[k], ensure_ascii=False) for k in ("cells", "parser", "model", "suggestion", "final")}
+        )
+        row.update(
+            decision=r.get("decision", ""),
+            decided_values=json.dumps(r.get("values", {})),
+            by=r.get("by", ""),
+            at=r.get("at", ""),
+            note=r.get("note", ""),
+        )
         writer.writerow(row)
 
 
@@ -241,13 +306,35 @@ def _labelstudio_task(item: QueueItem, text: str | None) -> dict[str, Any]:
     start = windows[0].start if windows else 0
     end = windows[-1].end if windows else 0
     excerpt = text[start:end] if text else ""
-    results = [{"from_name": "label", "to_name": "text", "type": "labels",
-                "value": {"start": m.start - start, "end": m.end - start, "labels": [m.label],
-                          "text": excerpt[m.start - start:m.end - start]}} for m in marks]
-    return {"data": {"text": excerpt, "item_id": item.id, "status": item.status, "rule": item.rule,
-                     "reason": item.reason, "path": item.path, "sha256": item.sha256, "offset": start,
-                     "cells": item.cells, "final": item.final},
-            "predictions": [{"model_version": "extractor", "result": results}] if results else []}
+    results = [
+        {
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {
+                "start": m.start - start,
+                "end": m.end - start,
+                "labels": [m.label],
+                "text": excerpt[m.start - start : m.end - start],
+            },
+        }
+        for m in marks
+    ]
+    return {
+        "data": {
+            "text": excerpt,
+            "item_id": item.id,
+            "status": item.status,
+            "rule": item.rule,
+            "reason": item.reason,
+            "path": item.path,
+            "sha256": item.sha256,
+            "offset": start,
+            "cells": item.cells,
+            "final": item.final,
+        },
+        "predictions": [{"model_version": "extractor", "result": results}] if results else [],
+    }
 
 
 @review.command("serve")

@@ -34,8 +34,13 @@ class Decision:
     at: str = ""
 
     def resolution(self) -> Resolution:
-        return Resolution(decision=self.decision, values=dict(self.values), note=self.note,  # type: ignore[arg-type]
-                          by=self.by, at=self.at)
+        return Resolution(
+            decision=self.decision,
+            values=dict(self.values),
+            note=self.note,  # type: ignore[arg-type]
+            by=self.by,
+            at=self.at,
+        )
 
 
 def apply_decisions(report: Report, decisions: Sequence[Decision], *, changed_from: Sequence[str] = ()) -> Report:
@@ -52,15 +57,22 @@ def apply_decisions(report: Report, decisions: Sequence[Decision], *, changed_fr
                 cells[key] = value
                 provenance[key] = _reviewer_span(report, provenance.get(key), key, decision)
     statuses = {t: TableStatus(s.state, s.template, s.reason) for t, s in report.tables.items()}
-    verdict = verify(cells, statuses, year=report.meta.year, narrative=report.narrative,
-                     comparisons=COMPARISONS, doc_id=report.source.sha256)
+    verdict = verify(
+        cells,
+        statuses,
+        year=report.meta.year,
+        narrative=report.narrative,
+        comparisons=COMPARISONS,
+        doc_id=report.source.sha256,
+    )
     items = _current_items(report, verdict.review, latest)
     items += [_changed_item(report.source.sha256, old) for old in changed_from]
     review = [_mark(item, latest, cells, provenance, report) for item in items]
     blocking = any(i.status == "open" and i.severity == "error" for i in review)
     status = "failed" if report.status == "failed" else ("needs_review" if blocking else "accepted")
-    return report.model_copy(update={"cells": cells, "provenance": provenance, "checks": verdict.checks,
-                                     "review": review, "status": status})
+    return report.model_copy(
+        update={"cells": cells, "provenance": provenance, "checks": verdict.checks, "review": review, "status": status}
+    )
 
 
 def _current_items(report: Report, raised: list[ReviewItem], latest: Mapping[str, Decision]) -> list[ReviewItem]:
@@ -77,16 +89,23 @@ def _current_items(report: Report, raised: list[ReviewItem], latest: Mapping[str
     return list(unique.values())
 
 
-def _mark(item: ReviewItem, latest: Mapping[str, Decision], cells: dict[str, Number],
-          provenance: dict[str, Span], report: Report) -> ReviewItem:
+def _mark(
+    item: ReviewItem,
+    latest: Mapping[str, Decision],
+    cells: dict[str, Number],
+    provenance: dict[str, Span],
+    report: Report,
+) -> ReviewItem:
     decision = latest.get(item.id) or _cell_decision(item, latest)
     if decision is None:
         return item
     if decision.decision == "confirmed":
         changed = [k for k, v in decision.values.items() if cells.get(k) != v]
         if changed:
-            reason = (f"A reviewer confirmed other values for {', '.join(changed)} than this extraction reads; "
-                      f"check again. {item.reason}")
+            reason = (
+                f"A reviewer confirmed other values for {', '.join(changed)} than this extraction reads; "
+                f"check again. {item.reason}"
+            )
             return item.model_copy(update={"reason": reason})
         for key in decision.values:
             provenance[key] = _reviewer_span(report, provenance.get(key), key, decision)
@@ -115,8 +134,12 @@ def _reviewer_span(report: Report, old: Span | None, key: str, decision: Decisio
 def _changed_item(sha256: str, old_sha256: str) -> ReviewItem:
     digest = hashlib.sha256(f"{sha256}|{CHANGED_RULE}|{old_sha256}".encode()).hexdigest()[:16]
     return ReviewItem(
-        id=digest, rule=CHANGED_RULE, severity="warning",
-        reason=(f"This file changed since a reviewer decided items on an earlier version (sha256 {old_sha256[:12]}…); "
-                "those decisions were not applied. Review this version's items afresh."),
+        id=digest,
+        rule=CHANGED_RULE,
+        severity="warning",
+        reason=(
+            f"This file changed since a reviewer decided items on an earlier version (sha256 {old_sha256[:12]}…); "
+            "those decisions were not applied. Review this version's items afresh."
+        ),
         parser={"previous_sha256": old_sha256},
     )

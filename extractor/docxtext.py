@@ -144,4 +144,3 @@ class _Builder:
                 self.places.append((position, f"table {self.tables}, row {r}, column {c}"))
                 position += len(value) + 1
             self.lines.append(Line(cells, start, start + len("\t".join(row)), separated=True))
-

@@ -44,12 +44,14 @@ def excerpt(document: Document) -> str:
     lines = [line for line in lines if line]
     keys = [norm(line) for line in lines]
     start = next((i for i, k in enumerate(keys) if any(t in k for t in _TABLES_START)), None)
-    end = next((i for i, k in enumerate(keys) if start is not None and i > start and any(t in k for t in _TABLES_END)),
-               len(lines))
+    end = next(
+        (i for i, k in enumerate(keys) if start is not None and i > start and any(t in k for t in _TABLES_END)),
+        len(lines),
+    )
     if start is None:  # no recognisable table section: keep every line that states a number
         return "\n".join(lines[:_TITLE_LINES] + _numbered(lines[_TITLE_LINES:]))
     head = lines[:_TITLE_LINES] if start >= _TITLE_LINES else lines[:start]
-    prose = _numbered(lines[len(head):start]) + _numbered(lines[end:])
+    prose = _numbered(lines[len(head) : start]) + _numbered(lines[end:])
     return "\n".join([*head, *prose, *lines[start:end]])
 
 
@@ -61,16 +63,18 @@ def key_guide() -> str:
     """The keys the model may use, as `prefix.<row>.<column>` with the printed labels."""
     out = ["Table 三 keys are app.<row>.<column>.", "  rows:"]
     rows = {row.key: row for version in ("2021", "2019") for row in APP_ROWS[version]}
-    out += [f"    {key}: {row.labels[0]}" + (" (2019 template only)" if key == "other" else "")
-            for key, row in rows.items()]
+    out += [
+        f"    {key}: {row.labels[0]}" + (" (2019 template only)" if key == "other" else "") for key, row in rows.items()
+    ]
     out.append("  columns: " + ", ".join(f"{c} {labels[0]}" for c, labels in APP_COLUMN_LABELS.items()))
     out.append("Table 四 keys are rl.<group>.<column>.")
     out.append("  groups: " + ", ".join(f"{g} {labels[0]}" for g, labels in RL_GROUP_LABELS.items()))
     out.append("  columns: " + ", ".join(f"{c} {labels[0]}" for c, labels in RL_COLUMN_LABELS.items()))
     out.append("Table 二 keys are a20.<item>.<column>; the columns depend on the template version printed:")
     for version in ("2021", "2019"):
-        items = "; ".join(f"{item} {A20_ITEM_LABELS[item][0]}: {', '.join(cols)}"
-                          for item, cols in A20_ITEMS[version].items())
+        items = "; ".join(
+            f"{item} {A20_ITEM_LABELS[item][0]}: {', '.join(cols)}" for item, cols in A20_ITEMS[version].items()
+        )
         out.append(f"  {version}: {items}")
     out.append("  columns: " + ", ".join(f"{c} {labels[0]}" for c, labels in A20_COLUMN_LABELS.items()))
     return "\n".join(out)

@@ -140,8 +140,11 @@ def ground(
 ) -> GroundedReading:
     out, regions = GroundedReading(), regions or {}
     # The version the model's own keys imply decides where a 2019/2021 shared column of table 二 sits.
-    versions = {v for v in (key_version(c.key) for c in reading.cells if c.key.startswith("a20.") and c.key in ALL_KEYS)
-                if v is not None}
+    versions = {
+        v
+        for v in (key_version(c.key) for c in reading.cells if c.key.startswith("a20.") and c.key in ALL_KEYS)
+        if v is not None
+    }
     for cell in reading.cells:
         if cell.key not in ALL_KEYS:
             out.unknown_keys.append(cell.key)
@@ -166,9 +169,15 @@ def ground(
     return out
 
 
-def ground_cell(source: SourceText, key: str, value: int | float, label: str, printed: str,
-                region: tuple[int, int] | None = None, versions: set[TemplateVersion] | None = None
-                ) -> Evidence | Refused:
+def ground_cell(
+    source: SourceText,
+    key: str,
+    value: int | float,
+    label: str,
+    printed: str,
+    region: tuple[int, int] | None = None,
+    versions: set[TemplateVersion] | None = None,
+) -> Evidence | Refused:
     quote = f"{label} {printed}"
     kind = value_kind(key)
     target = read_number(printed, kind)
@@ -222,5 +231,6 @@ def _positions(key: str, versions: set[TemplateVersion]) -> list[int]:
     if table == "rl":  # label of the whole table (header) or of the group printed just before its five numbers
         return [RL_GROUPS.index(row) * len(RL_COLUMNS) + RL_COLUMNS.index(column), RL_COLUMNS.index(column)]
     layouts = [A20_ITEMS[v] for v in sorted(versions)] if len(versions) == 1 else list(A20_ITEMS.values())
-    return sorted({cols.index(column) for items in layouts for item, cols in items.items()
-                   if item == row and column in cols})
+    return sorted(
+        {cols.index(column) for items in layouts for item, cols in items.items() if item == row and column in cols}
+    )

@@ -108,8 +108,10 @@ def settings_from(
     """Settings for a command: options first, then OPENAI_BASE_URL / OPENAI_API_KEY, read now."""
     key = api_key or os.environ.get("OPENAI_API_KEY", "")
     if not key:
-        raise ConfigError(f"--model {model} needs an API key: pass --api-key or set OPENAI_API_KEY "
-                          "(any non-empty value for a local server that ignores keys)")
+        raise ConfigError(
+            f"--model {model} needs an API key: pass --api-key or set OPENAI_API_KEY "
+            "(any non-empty value for a local server that ignores keys)"
+        )
     url = base_url or os.environ.get("OPENAI_BASE_URL") or None
     if options.get("mode") not in (None, *MODES):
         raise ConfigError(f"--mode {options['mode']} is not one of {', '.join(MODES)}")
@@ -376,19 +378,27 @@ def _classify(exc: BaseException, settings: ModelSettings, usage: Usage) -> Exce
     cause = _root(exc)
     where = f"{settings.model} at {settings.base_url or 'api.openai.com'}"
     if isinstance(cause, openai.AuthenticationError | openai.PermissionDeniedError):
-        return ModelCallError(f"{where} rejected the API key ({cause.status_code}); check --api-key or "
-                              "OPENAI_API_KEY and --base-url", "auth")
+        return ModelCallError(
+            f"{where} rejected the API key ({cause.status_code}); check --api-key or OPENAI_API_KEY and --base-url",
+            "auth",
+        )
     if isinstance(cause, openai.NotFoundError):
         return ModelCallError(f"{where}: not found (404); check --model and --base-url", "not_found")
     if isinstance(cause, openai.BadRequestError):
-        return ModelCallError(f"{where} refused the request (400: {_short(cause)}); try --mode json or --mode md_json",
-                              "bad_request")
+        return ModelCallError(
+            f"{where} refused the request (400: {_short(cause)}); try --mode json or --mode md_json", "bad_request"
+        )
     if is_transient(cause):
-        return ModelCallError(f"{where} kept failing after {usage.requests} attempts ({_short(cause)}); "
-                              "try again later or raise --timeout", "transient")
+        return ModelCallError(
+            f"{where} kept failing after {usage.requests} attempts ({_short(cause)}); "
+            "try again later or raise --timeout",
+            "transient",
+        )
     if isinstance(exc, InstructorRetryException | json.JSONDecodeError):
-        return ModelCallError(f"{where}: the reply did not fit the schema after {max(usage.attempts - 1, 0)} re-asks "
-                              f"({_short(cause)})", "invalid_reply")
+        return ModelCallError(
+            f"{where}: the reply did not fit the schema after {max(usage.attempts - 1, 0)} re-asks ({_short(cause)})",
+            "invalid_reply",
+        )
     if isinstance(exc, InstructorError):
         return ModelCallError(f"{where}: unusable reply ({_short(cause)})", "invalid_reply")
     raise exc

@@ -88,14 +88,19 @@ def _prepare(path: str | Path, settings: ModelSettings) -> _Plan | Report:
     if settings.model_when == "needs-review":
         alone = parser_report(result)
         if alone.status == "accepted":
-            alone.extraction = Extraction(parser_version=PARSER_VERSION, model=settings.model,
-                                          usage=Usage().as_dict(), cached=False)
+            alone.extraction = Extraction(
+                parser_version=PARSER_VERSION, model=settings.model, usage=Usage().as_dict(), cached=False
+            )
             return alone
     prompt = load_prompt(*PROMPT)
     messages = prompt.messages(keys=key_guide(), report=excerpt(result.document))
     key = cache_key(
-        model=settings.model, endpoint=settings.base_url or "https://api.openai.com/v1", mode=settings.resolved_mode,
-        prompt=prompt.sha256, schema=_schema_hash(), document=result.document.sha256,
+        model=settings.model,
+        endpoint=settings.base_url or "https://api.openai.com/v1",
+        mode=settings.resolved_mode,
+        prompt=prompt.sha256,
+        schema=_schema_hash(),
+        document=result.document.sha256,
         params={"temperature": 0, "max_tokens": MAX_TOKENS, "extra_body": settings.endpoint.extra_body},
     )
     cache = ReadingCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
@@ -126,11 +131,13 @@ def _store(plan: _Plan, reading: ModelReading, mode: str) -> None:
         plan.cache.put(plan.key, {"reading": reading.model_dump(mode="json"), "mode": mode})
 
 
-def _finish(plan: _Plan, settings: ModelSettings, reading: ModelReading, mode: str, usage: Usage,
-            cached: bool) -> Report:
+def _finish(
+    plan: _Plan, settings: ModelSettings, reading: ModelReading, mode: str, usage: Usage, cached: bool
+) -> Report:
     result = plan.result
-    regions = {t: (r.start, r.end) for t, r in result.reading.tables.items()
-               if r.start is not None and r.end is not None}
+    regions = {
+        t: (r.start, r.end) for t, r in result.reading.tables.items() if r.start is not None and r.end is not None
+    }
     grounded = ground(SourceText(result.document.text, result.document.kind), reading, regions)
     merged = merge(result, grounded)
     extraction = _extraction(plan, settings, mode, usage, cached=cached)
@@ -149,15 +156,22 @@ def _failed(plan: _Plan, settings: ModelSettings, reason: str, message: str, usa
     )
     cells = {key: cell.value for key, cell in result.reading.cells.items()}
     alone = parser_report(result)
-    extraction = _extraction(plan, settings, settings.resolved_mode, usage, cached=False,
-                             error=f"{reason}: {message}")
+    extraction = _extraction(plan, settings, settings.resolved_mode, usage, cached=False, error=f"{reason}: {message}")
     report = assemble(result, cells, alone.provenance, extra_review=[item], extraction=extraction)
     if not report.cells and not report.narrative:
         report.status = "failed"
     return report
 
 
-def _extraction(plan: _Plan, settings: ModelSettings, mode: str, usage: Usage, *, cached: bool,
-                error: str | None = None) -> Extraction:
-    return Extraction(parser_version=PARSER_VERSION, model=settings.model, mode=mode, prompt=plan.prompt.record(),
-                      usage=usage.as_dict(), cached=cached, error=error)
+def _extraction(
+    plan: _Plan, settings: ModelSettings, mode: str, usage: Usage, *, cached: bool, error: str | None = None
+) -> Extraction:
+    return Extraction(
+        parser_version=PARSER_VERSION,
+        model=settings.model,
+        mode=mode,
+        prompt=plan.prompt.record(),
+        usage=usage.as_dict(),
+        cached=cached,
+        error=error,
+    )

@@ -119,8 +119,10 @@ def table_rows(grid: Grid, glyphs: list[Glyph], unit: float) -> list[list[str]]:
         cell = grid.locate((glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2)
         if cell is not None:
             per_cell.setdefault(cell, []).append(glyph)
-    texts = {cell: _joined([_spaced(line, line[0].x0, unit) for line in group_lines(found)])
-             for cell, found in per_cell.items()}
+    texts = {
+        cell: _joined([_spaced(line, line[0].x0, unit) for line in group_lines(found)])
+        for cell, found in per_cell.items()
+    }
     rows = []
     for r in range(len(grid.ys) - 1):
         row = [texts.get((r, c), "") if grid.owner[(r, c)] == (r, c) else "" for c in range(len(grid.xs) - 1)]

@@ -78,8 +78,10 @@ def _read_page(page: pdfium.PdfPage) -> tuple[list[Item], int, float]:
         cx, cy = (glyph.x0 + glyph.x1) / 2, (glyph.top + glyph.bottom) / 2
         index = next((i for i, g in enumerate(grids) if g.locate(cx, cy) is not None), None)
         (free if index is None else inside[index]).append(glyph)
-    items = [Item(line[0].top, max(g.bottom for g in line), line, unit=unit, wide=has_gap(line, unit))
-             for line in group_lines(free)]
+    items = [
+        Item(line[0].top, max(g.bottom for g in line), line, unit=unit, wide=has_gap(line, unit))
+        for line in group_lines(free)
+    ]
     for index, grid in enumerate(grids):
         rows = table_rows(grid, inside[index], unit)
         items.append(Item(grid.top, grid.bottom, rows=rows, unit=unit, xs=grid.xs))
@@ -105,8 +107,7 @@ def _glyphs(page: pdfium.PdfPage, height: float) -> list[Glyph]:
     return out
 
 
-def _shapes(parent: object, height: float, hs: list[Edge], vs: list[Edge],
-            outer: tuple[float, ...], depth: int) -> int:
+def _shapes(parent: object, height: float, hs: list[Edge], vs: list[Edge], outer: tuple[float, ...], depth: int) -> int:
     """Collect ruling segments from path objects (inside forms too); return the number of images."""
     form = depth > 0
     count = raw.FPDFFormObj_CountObjects(parent) if form else raw.FPDFPage_CountObjects(parent)

@@ -45,8 +45,12 @@ def merge(result: ParserResult, grounded: GroundedReading) -> Merged:
     for key in sorted(set(parsed) | set(grounded.cells)):
         p, m = parsed.get(key), grounded.cells.get(key)
         if m is not None and p is None and _needs_position(result, key) and not m.exact:
-            grounded.refused[key] = Refused(key, m.value, f"{m.value} is printed in the row but not in the cell's "
-                                            "column, and the parser read nothing there", "")
+            grounded.refused[key] = Refused(
+                key,
+                m.value,
+                f"{m.value} is printed in the row but not in the cell's column, and the parser read nothing there",
+                "",
+            )
             m = None
         if p is not None and (m is None or m.value == p.value):
             _take(merged, key, p.value, p.start, p.end, "both" if m is not None else "parser", p.page)
@@ -112,8 +116,11 @@ def _with_tables(merged: Merged, grounded: GroundedReading) -> ParserResult:
     """A table the parser missed or left incomplete is as complete as the final cells make it."""
     tables = dict(merged.result.reading.tables)
     for table in TABLES:
-        from_model = [e for k, e in grounded.cells.items() if table_of(k) == table and merged.provenance.get(k)
-                      and merged.provenance[k].by == "model"]
+        from_model = [
+            e
+            for k, e in grounded.cells.items()
+            if table_of(k) == table and merged.provenance.get(k) and merged.provenance[k].by == "model"
+        ]
         if not from_model or tables[table].state == "read":
             continue
         before = tables[table]
@@ -122,9 +129,13 @@ def _with_tables(merged: Merged, grounded: GroundedReading) -> ParserResult:
         have = sum(1 for k in expected if k in merged.cells)
         state = "read" if have == len(expected) else "incomplete"
         reason = f"the model read {len(from_model)} cells the parser could not; {have} of {len(expected)} present"
-        tables[table] = TableRead(state, version, reason,
-                                  before.start if before.start is not None else min(e.start for e in from_model),
-                                  before.end if before.end is not None else max(e.end for e in from_model))
+        tables[table] = TableRead(
+            state,
+            version,
+            reason,
+            before.start if before.start is not None else min(e.start for e in from_model),
+            before.end if before.end is not None else max(e.end for e in from_model),
+        )
     reading = dataclasses.replace(merged.result.reading, tables=tables)
     return dataclasses.replace(merged.result, reading=reading)
 
@@ -146,12 +157,17 @@ def _with_facts(merged: Merged, grounded: GroundedReading, doc_id: str) -> Parse
         elif mine.value == evidence.value:
             merged.fact_by[name] = "both"
         else:
-            merged.review.append(ReviewItem(
-                id=item_id(doc_id, "extract.disagree", f"narrative.{name}"), rule="extract.disagree",
-                cells=[f"narrative.{name}", *_compared(name)],
-                reason=f"The prose fact {name}: the parser read {mine.value}, the model read {evidence.value}.",
-                parser=mine.value, model=evidence.value,
-                spans={"parser": [mine.start, mine.end], "model": [evidence.start, evidence.end]}))
+            merged.review.append(
+                ReviewItem(
+                    id=item_id(doc_id, "extract.disagree", f"narrative.{name}"),
+                    rule="extract.disagree",
+                    cells=[f"narrative.{name}", *_compared(name)],
+                    reason=f"The prose fact {name}: the parser read {mine.value}, the model read {evidence.value}.",
+                    parser=mine.value,
+                    model=evidence.value,
+                    spans={"parser": [mine.start, mine.end], "model": [evidence.start, evidence.end]},
+                )
+            )
     for key, refused in grounded.refused.items():
         name = key.removeprefix("narrative.")
         if key.startswith("narrative.") and (name not in facts or facts[name].value != refused.value):

@@ -89,8 +89,10 @@ CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
 
 MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
 SCHEMA_VERSION = len(MIGRATIONS)
-_ITEM_COLUMNS = ("id, sha256, path, rule, scope, cells, reason, parser, model, suggestion, severity, spans, "
-                 "cell_spans, final, status, created_at, updated_at, resolution")
+_ITEM_COLUMNS = (
+    "id, sha256, path, rule, scope, cells, reason, parser, model, suggestion, severity, spans, "
+    "cell_spans, final, status, created_at, updated_at, resolution"
+)
 
 
 @dataclass(frozen=True)
@@ -236,8 +238,9 @@ class Store:
                 _insert_item(self.db, report, item.model_dump(mode="json"), at)
             current = {item.id for item in report.review}
             gone = [i for i, status in before.items() if status == "open" and i not in current]
-            self.db.executemany("UPDATE items SET status = 'withdrawn', updated_at = ? WHERE id = ?",
-                                [(at, i) for i in gone])
+            self.db.executemany(
+                "UPDATE items SET status = 'withdrawn', updated_at = ? WHERE id = ?", [(at, i) for i in gone]
+            )
         kept = len(current & before.keys())
         return WriteResult(added=len(current) - kept, kept=kept, withdrawn=len(gone))
 
@@ -256,12 +259,28 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET "
             "path = excluded.path, abspath = excluded.abspath, agency = excluded.agency, year = excluded.year, "
             "kind = excluded.kind, text = COALESCE(excluded.text, documents.text)",
-            (source.sha256, source.path, _abspath(source.path), report.meta.agency, report.meta.year,
-             source.kind, text, at),
+            (
+                source.sha256,
+                source.path,
+                _abspath(source.path),
+                report.meta.agency,
+                report.meta.year,
+                source.kind,
+                text,
+                at,
+            ),
         )
 
-    def resolve(self, item_id: str, decision: str, *, by: str, note: str = "", value: Number | None = None,
-                cell: str | None = None) -> QueueItem:
+    def resolve(
+        self,
+        item_id: str,
+        decision: str,
+        *,
+        by: str,
+        note: str = "",
+        value: Number | None = None,
+        cell: str | None = None,
+    ) -> QueueItem:
         """Record a decision on an item (again, if it was decided before) and its audit entry."""
         if not by.strip():
             raise StoreError("say who decides: pass --by NAME")
@@ -270,8 +289,10 @@ class Store:
             values = _decided_values(item, decision, value, cell)
             resolution = {"decision": decision, "values": values, "note": note, "by": by, "at": now()}
             old = item.resolution["values"] if item.resolution else {k: item.final.get(k) for k in item.cells}
-            self.db.execute("UPDATE items SET status = 'resolved', resolution = ?, updated_at = ? WHERE id = ?",
-                            (_dump(resolution), resolution["at"], item.id))
+            self.db.execute(
+                "UPDATE items SET status = 'resolved', resolution = ?, updated_at = ? WHERE id = ?",
+                (_dump(resolution), resolution["at"], item.id),
+            )
             self.db.execute(
                 "INSERT INTO audit (item_id, at, by, action, old, new, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (item.id, resolution["at"], by, f"resolve:{decision}", _dump(old), _dump(values), note),
@@ -282,8 +303,9 @@ class Store:
 
     def get(self, item_id: str) -> QueueItem:
         """The item with this id, or with this unique id prefix."""
-        rows = self.db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id >= ? AND id < ? LIMIT 2",
-                               (item_id, item_id + "\uffff")).fetchall()
+        rows = self.db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id >= ? AND id < ? LIMIT 2", (item_id, item_id + "\uffff")
+        ).fetchall()
         exact = [r for r in rows if r[0] == item_id]
         if exact:
             rows = exact
@@ -293,8 +315,15 @@ class Store:
             raise StoreError(f"{item_id!r} matches several items; give more of the id")
         return _item(rows[0])
 
-    def summaries(self, *, rule: str | None = None, status: str | None = "open", report: str | None = None,
-                  limit: int | None = None, offset: int = 0) -> list[Summary]:
+    def summaries(
+        self,
+        *,
+        rule: str | None = None,
+        status: str | None = "open",
+        report: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Summary]:
         where, args = _filters(rule, status, report)
         sql = f"SELECT id, status, rule, scope, path, severity, reason FROM items {where} ORDER BY path, rule, id"
         if limit is not None:
@@ -304,18 +333,25 @@ class Store:
     def neighbours(self, item: QueueItem) -> tuple[str | None, str | None]:
         """The open items listed just before and just after this one (in `summaries` order)."""
         key = (item.path, item.rule, item.id)
-        before = self.db.execute("SELECT id FROM items WHERE status = 'open' AND (path, rule, id) < (?, ?, ?) "
-                                 "ORDER BY path DESC, rule DESC, id DESC LIMIT 1", key).fetchone()
-        after = self.db.execute("SELECT id FROM items WHERE status = 'open' AND (path, rule, id) > (?, ?, ?) "
-                                "ORDER BY path, rule, id LIMIT 1", key).fetchone()
+        before = self.db.execute(
+            "SELECT id FROM items WHERE status = 'open' AND (path, rule, id) < (?, ?, ?) "
+            "ORDER BY path DESC, rule DESC, id DESC LIMIT 1",
+            key,
+        ).fetchone()
+        after = self.db.execute(
+            "SELECT id FROM items WHERE status = 'open' AND (path, rule, id) > (?, ?, ?) "
+            "ORDER BY path, rule, id LIMIT 1",
+            key,
+        ).fetchone()
         return (before[0] if before else None), (after[0] if after else None)
 
     def count(self, *, rule: str | None = None, status: str | None = "open", report: str | None = None) -> int:
         where, args = _filters(rule, status, report)
         return int(self.db.execute(f"SELECT COUNT(*) FROM items {where}", args).fetchone()[0])
 
-    def items(self, *, rule: str | None = None, status: str | None = None,
-              report: str | None = None) -> Iterator[QueueItem]:
+    def items(
+        self, *, rule: str | None = None, status: str | None = None, report: str | None = None
+    ) -> Iterator[QueueItem]:
         where, args = _filters(rule, status, report)
         for row in self.db.execute(f"SELECT {_ITEM_COLUMNS} FROM items {where} ORDER BY path, rule, id", args):
             yield _item(row)
@@ -337,13 +373,23 @@ class Store:
         return " ".join(str(part) for part in row if part is not None) if row else ""
 
     def decisions_for(self, sha256: str) -> list[Decision]:
-        rows = self.db.execute("SELECT id, rule, resolution FROM items WHERE sha256 = ? AND status = 'resolved'",
-                               (sha256,))
+        rows = self.db.execute(
+            "SELECT id, rule, resolution FROM items WHERE sha256 = ? AND status = 'resolved'", (sha256,)
+        )
         decisions = []
         for item_id, rule, text in rows:
             r = json.loads(text)
-            decisions.append(Decision(item_id=item_id, rule=rule, decision=r["decision"], values=r["values"],
-                                      note=r["note"], by=r["by"], at=r["at"]))
+            decisions.append(
+                Decision(
+                    item_id=item_id,
+                    rule=rule,
+                    decision=r["decision"],
+                    values=r["values"],
+                    note=r["note"],
+                    by=r["by"],
+                    at=r["at"],
+                )
+            )
         return decisions
 
     def superseded(self, report: Report) -> list[str]:
@@ -357,10 +403,13 @@ class Store:
 
     def history(self, item_id: str) -> list[AuditEntry]:
         item = self.get(item_id)
-        rows = self.db.execute("SELECT seq, item_id, at, by, action, old, new, note FROM audit "
-                               "WHERE item_id = ? ORDER BY seq", (item.id,))
-        return [AuditEntry(seq, i, at, by, action, _load(old), _load(new), note)
-                for seq, i, at, by, action, old, new, note in rows]
+        rows = self.db.execute(
+            "SELECT seq, item_id, at, by, action, old, new, note FROM audit WHERE item_id = ? ORDER BY seq", (item.id,)
+        )
+        return [
+            AuditEntry(seq, i, at, by, action, _load(old), _load(new), note)
+            for seq, i, at, by, action, old, new, note in rows
+        ]
 
     def integrity(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -392,10 +441,26 @@ def _insert_item(db: sqlite3.Connection, report: Report, item: dict[str, Any], a
         "final = excluded.final, "
         "status = CASE WHEN items.status = 'withdrawn' THEN excluded.status ELSE items.status END, "
         "resolution = COALESCE(items.resolution, excluded.resolution)",
-        (item["id"], report.source.sha256, report.source.path, item["rule"], _scope(report, item),
-         _dump(item["cells"]), item["reason"], _dump(item["parser"]), _dump(item["model"]),
-         _dump(item["suggestion"]), item["severity"], _dump(item["spans"]), _dump(cell_spans), _dump(final),
-         status, at, None, resolution),
+        (
+            item["id"],
+            report.source.sha256,
+            report.source.path,
+            item["rule"],
+            _scope(report, item),
+            _dump(item["cells"]),
+            item["reason"],
+            _dump(item["parser"]),
+            _dump(item["model"]),
+            _dump(item["suggestion"]),
+            item["severity"],
+            _dump(item["spans"]),
+            _dump(cell_spans),
+            _dump(final),
+            status,
+            at,
+            None,
+            resolution,
+        ),
     )
 
 
@@ -414,8 +479,10 @@ def _decided_values(item: QueueItem, decision: str, value: Number | None, cell: 
             raise StoreError("--value needs a finite number, e.g. --value 12")
         if cell is None:
             if len(item.cells) != 1:
-                raise StoreError(f"item {item.id} is about {len(item.cells)} cells; say which with --cell KEY "
-                                 f"(one of: {', '.join(item.cells) or 'none'})")
+                raise StoreError(
+                    f"item {item.id} is about {len(item.cells)} cells; say which with --cell KEY "
+                    f"(one of: {', '.join(item.cells) or 'none'})"
+                )
             cell = item.cells[0]
         if item.cells and cell not in item.cells:
             raise StoreError(f"{cell} is not one of item {item.id}'s cells ({', '.join(item.cells)})")
@@ -447,11 +514,46 @@ def _filters(rule: str | None, status: str | None, report: str | None) -> tuple[
 
 
 def _item(row: Sequence[Any]) -> QueueItem:
-    (item_id, sha, path, rule, scope, cells, reason, parser, model, suggestion, severity, spans, cell_spans,
-     final, status, created_at, updated_at, resolution) = row
-    return QueueItem(item_id, sha, path, rule, scope, json.loads(cells), reason, _load(parser), _load(model),
-                     _load(suggestion), severity, json.loads(spans), json.loads(cell_spans), json.loads(final),
-                     status, created_at, updated_at, _load(resolution))
+    (
+        item_id,
+        sha,
+        path,
+        rule,
+        scope,
+        cells,
+        reason,
+        parser,
+        model,
+        suggestion,
+        severity,
+        spans,
+        cell_spans,
+        final,
+        status,
+        created_at,
+        updated_at,
+        resolution,
+    ) = row
+    return QueueItem(
+        item_id,
+        sha,
+        path,
+        rule,
+        scope,
+        json.loads(cells),
+        reason,
+        _load(parser),
+        _load(model),
+        _load(suggestion),
+        severity,
+        json.loads(spans),
+        json.loads(cell_spans),
+        json.loads(final),
+        status,
+        created_at,
+        updated_at,
+        _load(resolution),
+    )
 
 
 def _load(text: str | None) -> Any:

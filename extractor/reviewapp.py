@@ -53,9 +53,11 @@ document.addEventListener('keydown', function (ev) {
 });
 """
 
-KEYS = ("<p class=keys>Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous item, <kbd>a</kbd> accept suggestion, "
-        "<kbd>c</kbd> confirm as printed, <kbd>v</kbd> type a value (<kbd>Enter</kbd> saves), "
-        "<kbd>l</kbd> back to the list, <kbd>Esc</kbd> leave a field.</p>")
+KEYS = (
+    "<p class=keys>Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous item, <kbd>a</kbd> accept suggestion, "
+    "<kbd>c</kbd> confirm as printed, <kbd>v</kbd> type a value (<kbd>Enter</kbd> saves), "
+    "<kbd>l</kbd> back to the list, <kbd>Esc</kbd> leave a field.</p>"
+)
 
 
 def e(value: object) -> str:
@@ -63,35 +65,51 @@ def e(value: object) -> str:
 
 
 def page(title: str, body: str, nonce: str) -> str:
-    return (f"<!doctype html><html lang=zh><head><meta charset=utf-8><title>{e(title)}</title>"
-            f"<meta http-equiv=Content-Security-Policy content=\"{e(csp(nonce))}\">"
-            f"<style nonce=\"{nonce}\">{CSS}</style></head><body>{body}"
-            f"<script nonce=\"{nonce}\">{JS}</script></body></html>")
+    return (
+        f"<!doctype html><html lang=zh><head><meta charset=utf-8><title>{e(title)}</title>"
+        f'<meta http-equiv=Content-Security-Policy content="{e(csp(nonce))}">'
+        f'<style nonce="{nonce}">{CSS}</style></head><body>{body}'
+        f'<script nonce="{nonce}">{JS}</script></body></html>'
+    )
 
 
 def csp(nonce: str) -> str:
-    return (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 # ---- rendering -------------------------------------------------------------------------
 
 
-def list_body(rows: list[Summary], counts: dict[str, dict[str, int]], status: str, rule: str | None,
-              *, static: bool = False, total: int | None = None, page_number: int = 0) -> str:
+def list_body(
+    rows: list[Summary],
+    counts: dict[str, dict[str, int]],
+    status: str,
+    rule: str | None,
+    *,
+    static: bool = False,
+    total: int | None = None,
+    page_number: int = 0,
+) -> str:
     link = "#item-" if static else "/item/"
     total = len(rows) if total is None else total
-    filters = "" if static else "· show " + " ".join(f"<a href=\"/?status={s}\">{s}</a>" for s in (*STATUSES, "all"))
-    count_rows = "".join(f"<tr><td>{_rule_link(r, status, static)}</td>"
-                         + "".join(f"<td>{by[s]}</td>" for s in STATUSES) + "</tr>" for r, by in counts.items())
+    filters = "" if static else "· show " + " ".join(f'<a href="/?status={s}">{s}</a>' for s in (*STATUSES, "all"))
+    count_rows = "".join(
+        f"<tr><td>{_rule_link(r, status, static)}</td>" + "".join(f"<td>{by[s]}</td>" for s in STATUSES) + "</tr>"
+        for r, by in counts.items()
+    )
     items = "".join(_list_row(s, link) for s in rows)
-    first = f"<a id=next href=\"{link}{e(rows[0].id)}\">first item</a>" if rows else "nothing to review"
-    return (f"<header><b>Review queue</b> — {e(status)} items{' of ' + e(rule) if rule else ''}: {total} "
-            f"{filters}</header><main>{KEYS}<p>{first}</p>"
-            f"<table><tr><th>rule</th>{''.join(f'<th>{s}</th>' for s in STATUSES)}</tr>{count_rows}</table>"
-            f"{_pages(total, page_number, status, rule) if not static else ''}"
-            f"<table id=items><tr><th>item</th><th>status</th><th>rule</th><th>scope</th><th>report</th>"
-            f"<th>reason</th></tr>{items}</table></main>")
+    first = f'<a id=next href="{link}{e(rows[0].id)}">first item</a>' if rows else "nothing to review"
+    return (
+        f"<header><b>Review queue</b> — {e(status)} items{' of ' + e(rule) if rule else ''}: {total} "
+        f"{filters}</header><main>{KEYS}<p>{first}</p>"
+        f"<table><tr><th>rule</th>{''.join(f'<th>{s}</th>' for s in STATUSES)}</tr>{count_rows}</table>"
+        f"{_pages(total, page_number, status, rule) if not static else ''}"
+        f"<table id=items><tr><th>item</th><th>status</th><th>rule</th><th>scope</th><th>report</th>"
+        f"<th>reason</th></tr>{items}</table></main>"
+    )
 
 
 def _pages(total: int, number: int, status: str, rule: str | None) -> str:
@@ -99,18 +117,21 @@ def _pages(total: int, number: int, status: str, rule: str | None) -> str:
     if pages <= 1:
         return ""
     query = f"status={quote(status)}" + (f"&amp;rule={quote(rule)}" if rule else "")
-    links = " ".join(f"<b>{n + 1}</b>" if n == number else f"<a href=\"/?{query}&amp;page={n}\">{n + 1}</a>"
-                     for n in range(pages))
+    links = " ".join(
+        f"<b>{n + 1}</b>" if n == number else f'<a href="/?{query}&amp;page={n}">{n + 1}</a>' for n in range(pages)
+    )
     return f"<p class=pages>Page {links}</p>"
 
 
 def _rule_link(rule: str, status: str, static: bool) -> str:
-    return e(rule) if static else f"<a href=\"/?rule={quote(rule)}&amp;status={quote(status)}\">{e(rule)}</a>"
+    return e(rule) if static else f'<a href="/?rule={quote(rule)}&amp;status={quote(status)}">{e(rule)}</a>'
 
 
 def _list_row(s: Summary, link: str) -> str:
-    return (f"<tr><td><a href=\"{link}{e(s.id)}\">{e(s.id)}</a></td><td class={e(s.status)}>{e(s.status)}</td>"
-            f"<td>{e(s.rule)}</td><td>{e(s.scope)}</td><td>{e(s.path)}</td><td>{e(s.reason)}</td></tr>")
+    return (
+        f'<tr><td><a href="{link}{e(s.id)}">{e(s.id)}</a></td><td class={e(s.status)}>{e(s.status)}</td>'
+        f"<td>{e(s.rule)}</td><td>{e(s.scope)}</td><td>{e(s.path)}</td><td>{e(s.reason)}</td></tr>"
+    )
 
 
 def item_body(item: QueueItem, text: str | None, title: str = "", form: str = "") -> str:
@@ -118,17 +139,27 @@ def item_body(item: QueueItem, text: str | None, title: str = "", form: str = ""
     decided = ""
     if item.resolution:
         r = item.resolution
-        decided = (f"<p class=resolved>Decision: {e(decision_label(item))} {e(_values(r['values']))} by {e(r['by'])} "
-                   f"at {e(r['at'])}{' — ' + e(r['note']) if r['note'] else ''}</p>")
-    rows = "".join(f"<tr><td>{e(c.key)}</td><td>{e(c.label)}</td><td>{_num(c.parser)}</td><td>{_num(c.model)}</td>"
-                   f"<td>{_num(c.suggestion)}</td><td>{_num(c.final)}</td><td>{_num(c.decided)}</td></tr>"
-                   for c in cell_rows(item))
-    table = (f"<table class=cells><tr><th>cell</th><th>label</th><th>parser read</th><th>model read</th>"
-             f"<th>suggestion</th><th>in report</th><th>decided</th></tr>{rows}</table>" if rows else "")
-    return (f"<h2><span class={e(item.status)}>{e(item.status)}</span> {e(item.rule)} · {e(item.scope)} "
-            f"<small>({e(item.severity)})</small></h2><p class=reason>{e(item.reason)}</p>{decided}"
-            f"<p>Report: <b class=agency>{e(title)}</b> {e(item.path)} <small>sha256 {e(item.sha256)}</small></p>"
-            f"{table}{form}{source_html(item, text)}")
+        decided = (
+            f"<p class=resolved>Decision: {e(decision_label(item))} {e(_values(r['values']))} by {e(r['by'])} "
+            f"at {e(r['at'])}{' — ' + e(r['note']) if r['note'] else ''}</p>"
+        )
+    rows = "".join(
+        f"<tr><td>{e(c.key)}</td><td>{e(c.label)}</td><td>{_num(c.parser)}</td><td>{_num(c.model)}</td>"
+        f"<td>{_num(c.suggestion)}</td><td>{_num(c.final)}</td><td>{_num(c.decided)}</td></tr>"
+        for c in cell_rows(item)
+    )
+    table = (
+        f"<table class=cells><tr><th>cell</th><th>label</th><th>parser read</th><th>model read</th>"
+        f"<th>suggestion</th><th>in report</th><th>decided</th></tr>{rows}</table>"
+        if rows
+        else ""
+    )
+    return (
+        f"<h2><span class={e(item.status)}>{e(item.status)}</span> {e(item.rule)} · {e(item.scope)} "
+        f"<small>({e(item.severity)})</small></h2><p class=reason>{e(item.reason)}</p>{decided}"
+        f"<p>Report: <b class=agency>{e(title)}</b> {e(item.path)} <small>sha256 {e(item.sha256)}</small></p>"
+        f"{table}{form}{source_html(item, text)}"
+    )
 
 
 def _item_of(store: Store, item: QueueItem, form: str = "") -> str:
@@ -143,26 +174,42 @@ def source_html(item: QueueItem, text: str | None) -> str:
         return "<p>(no span to show: the item is about the report as a whole)</p>"
     parts = []
     for excerpt in excerpts(text, marks):
-        runs = "".join(f"<mark class=\"{'model' if 'model' in labels else 'cell'}\" title=\"{e(', '.join(labels))}\">"
-                       f"{e(run)}</mark>" if labels else e(run) for run, labels in segments(text, excerpt))
+        runs = "".join(
+            f'<mark class="{"model" if "model" in labels else "cell"}" title="{e(", ".join(labels))}">{e(run)}</mark>'
+            if labels
+            else e(run)
+            for run, labels in segments(text, excerpt)
+        )
         parts.append(f"<p><small>characters {excerpt.start}–{excerpt.end}</small></p><pre>{runs}</pre>")
     return "".join(parts)
 
 
 def resolve_form(item: QueueItem, token: str, reviewer: str) -> str:
     cells = item.cells
-    choose = ("<select name=cell id=cell>" + "".join(f"<option>{e(c)}</option>" for c in cells) + "</select>"
-              if len(cells) > 1 else (f"<input type=hidden name=cell value=\"{e(cells[0])}\">" if cells else ""))
-    value = (f"<label>Value {choose}<input id=value name=value inputmode=decimal autocomplete=off></label>"
-             "<button name=action value=value id=set>Set value</button>" if cells else "")
-    accept = ("<button name=action value=suggestion id=accept>Accept suggestion (a)</button>"
-              if item.suggestion is not None else "")
+    choose = (
+        "<select name=cell id=cell>" + "".join(f"<option>{e(c)}</option>" for c in cells) + "</select>"
+        if len(cells) > 1
+        else (f'<input type=hidden name=cell value="{e(cells[0])}">' if cells else "")
+    )
+    value = (
+        f"<label>Value {choose}<input id=value name=value inputmode=decimal autocomplete=off></label>"
+        "<button name=action value=value id=set>Set value</button>"
+        if cells
+        else ""
+    )
+    accept = (
+        "<button name=action value=suggestion id=accept>Accept suggestion (a)</button>"
+        if item.suggestion is not None
+        else ""
+    )
     confirm = "Tables not published (c)" if item.rule == "table.missing" else "Confirm as printed (c)"
-    return (f"<form method=post action=\"/item/{e(item.id)}/resolve\">"
-            f"<input type=hidden name=csrf value=\"{e(token)}\">{value}{accept}"
-            f"<button name=action value=confirmed id=confirm>{confirm}</button><br>"
-            f"<label>Note <input name=note size=40></label>"
-            f"<label>By <input name=by value=\"{e(reviewer)}\" required></label></form>")
+    return (
+        f'<form method=post action="/item/{e(item.id)}/resolve">'
+        f'<input type=hidden name=csrf value="{e(token)}">{value}{accept}'
+        f"<button name=action value=confirmed id=confirm>{confirm}</button><br>"
+        f"<label>Note <input name=note size=40></label>"
+        f'<label>By <input name=by value="{e(reviewer)}" required></label></form>'
+    )
 
 
 def _values(values: dict[str, object]) -> str:
@@ -177,8 +224,9 @@ def static_page(store: Store, *, status: str = "all") -> str:
     """Every item (of this status) on one self-contained, read-only page."""
     rows = store.summaries(status=status)
     body = list_body(rows, store.counts(), status, None, static=True)
-    sections = "".join(f"<section class=item id=\"item-{e(i.id)}\">{_item_of(store, i)}"
-                       "</section>" for i in store.items(status=status))
+    sections = "".join(
+        f'<section class=item id="item-{e(i.id)}">{_item_of(store, i)}</section>' for i in store.items(status=status)
+    )
     body = body.replace("</main>", f"{sections}</main>").replace(KEYS, "<p>Read-only copy of the review queue.</p>")
     return page("Review queue (read-only)", body, secrets.token_urlsafe(16))
 
@@ -216,8 +264,9 @@ class _Handler(BaseHTTPRequestHandler):
                 status, rule = query.get("status", "open"), query.get("rule") or None
                 number = int(query["page"]) if query.get("page", "").isdigit() else 0
                 rows = store.summaries(status=status, rule=rule, limit=PAGE_SIZE, offset=number * PAGE_SIZE)
-                body = list_body(rows, store.counts(), status, rule, total=store.count(status=status, rule=rule),
-                                 page_number=number)
+                body = list_body(
+                    rows, store.counts(), status, rule, total=store.count(status=status, rule=rule), page_number=number
+                )
                 self._send(HTTPStatus.OK, "Review queue", body)
             elif url.path.startswith("/item/"):
                 self._show(store, url.path.removeprefix("/item/"))
@@ -231,9 +280,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._plain(HTTPStatus.NOT_FOUND, str(err))
             return
         body = _item_of(store, item, resolve_form(item, self.server.token, self.server.reviewer))
-        nav = "<a id=list href=\"/\">list</a>" + "".join(
-            f" · <a id={name} href=\"/item/{e(other)}\">{name}</a>"
-            for name, other in zip(("prev", "next"), _neighbours(store, item), strict=True) if other)
+        nav = '<a id=list href="/">list</a>' + "".join(
+            f' · <a id={name} href="/item/{e(other)}">{name}</a>'
+            for name, other in zip(("prev", "next"), _neighbours(store, item), strict=True)
+            if other
+        )
         self._send(HTTPStatus.OK, f"Review {item.id}", f"<header>{nav}</header><main>{KEYS}{body}</main>")
 
     def do_POST(self) -> None:
@@ -254,8 +305,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             value = _number(form.get("value", "")) if action == "value" else None
             with Store(self.server.queue) as store:
-                store.resolve(item_id, action, by=form.get("by", ""), note=form.get("note", ""), value=value,
-                              cell=form.get("cell") or None)
+                store.resolve(
+                    item_id,
+                    action,
+                    by=form.get("by", ""),
+                    note=form.get("note", ""),
+                    value=value,
+                    cell=form.get("cell") or None,
+                )
                 following = _neighbours(store, store.get(item_id))[1]
         except StoreError as err:
             self._plain(HTTPStatus.BAD_REQUEST, f"not saved: {err}")
@@ -314,9 +371,15 @@ def _neighbours(store: Store, item: QueueItem) -> tuple[str | None, str | None]:
 
 
 def _headers(kind: str, policy: str, length: int) -> Iterable[tuple[str, str]]:
-    return (("Content-Type", kind), ("Content-Length", str(length)), ("Content-Security-Policy", policy),
-            ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", "same-origin"), ("Cache-Control", "no-store"))
+    return (
+        ("Content-Type", kind),
+        ("Content-Length", str(length)),
+        ("Content-Security-Policy", policy),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Cache-Control", "no-store"),
+    )
 
 
 def _number(text: str) -> int | float:

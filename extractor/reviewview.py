@@ -26,8 +26,11 @@ LINES_AROUND = 2
 MIN_CONTEXT, MAX_LINES = 60, 10  # characters and lines either side where lines are short
 MAX_WINDOW = 2400  # characters; a longer window is cut into one per span
 
-DECISION_LABELS = {"value": "value set by reviewer", "suggestion": "suggestion accepted",
-                   "confirmed": "confirmed as printed"}
+DECISION_LABELS = {
+    "value": "value set by reviewer",
+    "suggestion": "suggestion accepted",
+    "confirmed": "confirmed as printed",
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -87,9 +90,18 @@ def segments(text: str, excerpt: Excerpt) -> list[tuple[str, list[str]]]:
 def cell_rows(item: QueueItem) -> list[CellRow]:
     decided = (item.resolution or {}).get("values", {})
     keys = list(item.cells) or sorted(set(_per_cell(item.parser, [])) | set(decided))
-    return [CellRow(key, cell_label(key), _per_cell(item.parser, item.cells).get(key),
-                    _per_cell(item.model, item.cells).get(key), _per_cell(item.suggestion, item.cells).get(key),
-                    item.final.get(key), decided.get(key)) for key in keys]
+    return [
+        CellRow(
+            key,
+            cell_label(key),
+            _per_cell(item.parser, item.cells).get(key),
+            _per_cell(item.model, item.cells).get(key),
+            _per_cell(item.suggestion, item.cells).get(key),
+            item.final.get(key),
+            decided.get(key),
+        )
+        for key in keys
+    ]
 
 
 def cell_label(key: str) -> str:

@@ -75,8 +75,9 @@ def _zip(data: bytes, path: str) -> Reader:
 def _ole(data: bytes) -> str:
     """Old binary Office files name their main stream in UTF-16 in the file's directory."""
     if "WordDocument".encode("utf-16-le") in data:
-        return ("an old binary Word file (.doc), which this tool cannot read; "
-                "open it in Word or WPS and save it as .docx")
+        return (
+            "an old binary Word file (.doc), which this tool cannot read; open it in Word or WPS and save it as .docx"
+        )
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return "an old Excel spreadsheet (.xls); pass the report as PDF, Word (.docx) or a web page"
     return "an old binary Office file; open it in Word or WPS and save it as .docx or PDF"

@@ -46,10 +46,12 @@ def stub_extractor(base_url: str, *, model: str = MODEL) -> Callable[[str], Awai
         report = await off_loop(extract_file, path)
         usage = reply.usage
         assert usage is not None and report.extraction is not None
-        extraction = report.extraction.model_copy(update={
-            "model": model,
-            "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens, "requests": 1},
-        })
+        extraction = report.extraction.model_copy(
+            update={
+                "model": model,
+                "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens, "requests": 1},
+            }
+        )
         return report.model_copy(update={"extraction": extraction})
 
     return extract_one
@@ -70,9 +72,15 @@ def _main() -> None:
     parser.add_argument("--rate", type=float)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    spec = BatchSpec(inputs=args.inputs, out=args.out, options=JobOptions(model=MODEL),
-                     extract_one=stub_extractor(args.base_url), concurrency=args.concurrency, rate=args.rate,
-                     workers=args.workers)
+    spec = BatchSpec(
+        inputs=args.inputs,
+        out=args.out,
+        options=JobOptions(model=MODEL),
+        extract_one=stub_extractor(args.base_url),
+        concurrency=args.concurrency,
+        rate=args.rate,
+        workers=args.workers,
+    )
     run_batch(spec)
 
 

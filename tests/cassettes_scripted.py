@@ -21,8 +21,10 @@ from test_stub_openai import make_vcr
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 REPLAY_URL = "http://127.0.0.1:1/v1"
-HEADER = ("# Scripted replies: recorded through the real openai client against tests/stub_openai.py (a local stub);\n"
-          "# not a real model's output. Re-record: delete this file and rerun its test (docs/model.md).\n")
+HEADER = (
+    "# Scripted replies: recorded through the real openai client against tests/stub_openai.py (a local stub);\n"
+    "# not a real model's output. Re-record: delete this file and rerun its test (docs/model.md).\n"
+)
 # Credentials, and what changes on every recording (so re-recording an unchanged case gives an identical file).
 _RESPONSE_HEADERS_DROPPED = ("set-cookie", "openai-organization", "x-request-id", "openai-project", "date", "server")
 
@@ -36,8 +38,9 @@ def _clean_response(response: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def scripted(name: str, replies: list[Reply] | None = None,
-             responder: Callable[[dict[str, Any]], Reply] | None = None) -> Iterator[tuple[str, Any]]:
+def scripted(
+    name: str, replies: list[Reply] | None = None, responder: Callable[[dict[str, Any]], Reply] | None = None
+) -> Iterator[tuple[str, Any]]:
     path = CASSETTES / f"scripted_{name}.yaml"
     recorder = make_vcr(before_record_response=_clean_response)
     if path.exists():

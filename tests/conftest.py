@@ -28,8 +28,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     opted_in = config.getoption("--run-live") or "live" in (config.option.markexpr or "")
     if opted_in and os.environ.get("OPENAI_API_KEY"):
         return
-    skip = pytest.mark.skip(reason="live tier: select it with -m live (or --run-live) and set OPENAI_API_KEY "
-                                   "(and OPENAI_BASE_URL, LIVE_MODEL)")
+    skip = pytest.mark.skip(
+        reason="live tier: select it with -m live (or --run-live) and set OPENAI_API_KEY "
+        "(and OPENAI_BASE_URL, LIVE_MODEL)"
+    )
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip)

@@ -187,8 +187,17 @@ def _docx_table(document: object, rows: list[list[Cell]], ruled: bool) -> None:
 # ---------------------------------------------------------------- PDF
 
 
-def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: str = "",
-              footer: str = "- {n} -", font_size: float = 9, password: object = None, repeat_header: int = 0) -> Path:
+def write_pdf(
+    blocks: list[Block],
+    path: Path,
+    *,
+    ruled: bool = True,
+    header: str = "",
+    footer: str = "- {n} -",
+    font_size: float = 9,
+    password: object = None,
+    repeat_header: int = 0,
+) -> Path:
     """A text PDF: long tables split across pages (repeating their first rows if asked), page header and footer."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -198,8 +207,7 @@ def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: st
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=font_size, leading=font_size * 1.5,
-                          wordWrap="CJK")
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=font_size, leading=font_size * 1.5, wordWrap="CJK")
     title = ParagraphStyle("title", parent=body, fontSize=font_size + 5, leading=(font_size + 5) * 1.5)
 
     def decorate(canvas: object, doc: object) -> None:
@@ -225,13 +233,18 @@ def write_pdf(blocks: list[Block], path: Path, *, ruled: bool = True, header: st
                 commands.append(("GRID", (0, 0), (-1, -1), 0.5, colors.black))
             shares = column_shares(block.rows)
             repeat = repeat_header if len(block.rows) > 10 else 0
-            table = Table(data, colWidths=[(A4[0] - 144) * share for share in shares], style=TableStyle(commands),
-                          repeatRows=repeat)
+            table = Table(
+                data,
+                colWidths=[(A4[0] - 144) * share for share in shares],
+                style=TableStyle(commands),
+                repeatRows=repeat,
+            )
             story.append(table)
         else:
             story.append(Paragraph(block.text, title if block.kind == "title" else body))
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=72, rightMargin=72, topMargin=72, bottomMargin=72,
-                            encrypt=password)
+    doc = SimpleDocTemplate(
+        str(path), pagesize=A4, leftMargin=72, rightMargin=72, topMargin=72, bottomMargin=72, encrypt=password
+    )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return path
 
@@ -262,9 +275,19 @@ def docx_to_pdf(docx_path: Path, out_dir: Path) -> Path | None:
         return None
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-             "--outdir", str(out_dir), str(docx_path)],
-            check=True, capture_output=True, timeout=180,
+            [
+                soffice,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(out_dir),
+                str(docx_path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
         )
     pdf = out_dir / (docx_path.stem + ".pdf")
     return pdf if pdf.exists() else None

@@ -27,7 +27,7 @@ def variant(tmp_path: Path, prefix: str, key: str, delta: int = 1, name: str | N
     report = extract_file(source)
     span = report.provenance[key]
     text = source.read_text(encoding="utf-8")
-    printed = text[span.start:span.end]
+    printed = text[span.start : span.end]
     assert printed.strip().isdigit(), f"{key} is printed as {printed!r}"
     changed = text[: span.start] + str(int(printed) + delta) + text[span.end :]
     path = tmp_path / (name or f"{prefix}_{key}.txt")
@@ -39,6 +39,8 @@ def fake_copy(report: Report, n: int) -> Report:
     """The same report as if from another document: new sha256, so new item ids."""
     sha = hashlib.sha256(f"{report.source.sha256}|{n}".encode()).hexdigest()
     source = report.source.model_copy(update={"sha256": sha, "path": f"copy-{n}.txt"})
-    review = [item.model_copy(update={"id": hashlib.sha256(f"{sha}|{item.id}".encode()).hexdigest()[:16]})
-              for item in report.review]
+    review = [
+        item.model_copy(update={"id": hashlib.sha256(f"{sha}|{item.id}".encode()).hexdigest()[:16]})
+        for item in report.review
+    ]
     return report.model_copy(update={"source": source, "review": review})

@@ -78,5 +78,6 @@ def faithful_reading(seed: Path) -> ModelReading:
         for name, value in expected["narrative"].items()
     ]
     meta = expected["meta"]
-    return ModelReading(agency=meta["agency"], year=meta["year"], tables_published=bool(expected["cells"]),
-                        cells=cells, facts=facts)
+    return ModelReading(
+        agency=meta["agency"], year=meta["year"], tables_published=bool(expected["cells"]), cells=cells, facts=facts
+    )

@@ -21,32 +21,79 @@ from dataclasses import dataclass, field, replace
 LAYOUTS = ("cell_per_line", "tab", "space", "markdown", "html")
 APPLICANTS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org")
 APP_COLS = (*APPLICANTS, "total")
-DENIED = ("denied_secret", "denied_law", "denied_safety", "denied_third_party", "denied_internal", "denied_process",
-          "denied_enforcement", "denied_query")
+DENIED = (
+    "denied_secret",
+    "denied_law",
+    "denied_safety",
+    "denied_third_party",
+    "denied_internal",
+    "denied_process",
+    "denied_enforcement",
+    "denied_query",
+)
 UNABLE = ("unable_not_held", "unable_create", "unable_unclear")
 REJECTED = ("rejected_complaint", "rejected_repeat", "rejected_publication", "rejected_excessive", "rejected_confirm")
 OTHER_2021 = ("other_overdue_correction", "other_overdue_fee", "other_other")
 RL_GROUPS = ("reconsideration", "litigation_direct", "litigation_after")
 RL_COLS = ("upheld", "corrected", "other", "pending", "total")
 # Prose facts that restate a table cell; proactive_items has no table twin.
-NARRATIVE_CELLS = {"applications_received": "app.new.total", "applications_closed": "app.total.total",
-                   "applications_pending": "app.carried_forward.total"}
+NARRATIVE_CELLS = {
+    "applications_received": "app.new.total",
+    "applications_closed": "app.total.total",
+    "applications_pending": "app.carried_forward.total",
+}
 
 # Table 三 labels (2021 wording) per numbering level; the position in each tuple
 # is the printed number: 一、二、… for "top", （一）（二）… for "paren", 1. 2. … below.
 _LABEL_TEXTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "top": (("new", "carried_over", "results", "carried_forward"),
-            ("本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量", "本年度办理结果", "结转下年度继续办理")),
-    "paren": (("granted", "partial", "denied", "unable", "rejected", "other", "total"),
-              ("予以公开", "部分公开（区分处理的，只计这一情形，不计其他情形）", "不予公开", "无法提供", "不予处理",
-               "其他处理", "总计")),
-    "denied": (DENIED, ("属于国家秘密", "其他法律行政法规禁止公开", "危及“三安全一稳定”", "保护第三方合法权益",
-                        "属于三类内部事务信息", "属于四类过程性信息", "属于行政执法案卷", "属于行政查询事项")),
+    "top": (
+        ("new", "carried_over", "results", "carried_forward"),
+        ("本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量", "本年度办理结果", "结转下年度继续办理"),
+    ),
+    "paren": (
+        ("granted", "partial", "denied", "unable", "rejected", "other", "total"),
+        (
+            "予以公开",
+            "部分公开（区分处理的，只计这一情形，不计其他情形）",
+            "不予公开",
+            "无法提供",
+            "不予处理",
+            "其他处理",
+            "总计",
+        ),
+    ),
+    "denied": (
+        DENIED,
+        (
+            "属于国家秘密",
+            "其他法律行政法规禁止公开",
+            "危及“三安全一稳定”",
+            "保护第三方合法权益",
+            "属于三类内部事务信息",
+            "属于四类过程性信息",
+            "属于行政执法案卷",
+            "属于行政查询事项",
+        ),
+    ),
     "unable": (UNABLE, ("本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确")),
-    "rejected": (REJECTED, ("信访举报投诉类申请", "重复申请", "要求提供公开出版物", "无正当理由大量反复申请",
-                            "要求行政机关确认或重新出具已获取信息")),
-    "other": (OTHER_2021, ("申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-                           "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "其他")),
+    "rejected": (
+        REJECTED,
+        (
+            "信访举报投诉类申请",
+            "重复申请",
+            "要求提供公开出版物",
+            "无正当理由大量反复申请",
+            "要求行政机关确认或重新出具已获取信息",
+        ),
+    ),
+    "other": (
+        OTHER_2021,
+        (
+            "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+            "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+            "其他",
+        ),
+    ),
 }
 # key -> (numbering kind, number, text)
 LABELS: dict[str, tuple[str, int, str]] = {
@@ -58,7 +105,9 @@ _VARIANTS = {
     "本年新收政府信息公开申请数量": ("本年新收政府信息公开申请数",),
     "上年结转政府信息公开申请数量": ("上年结转政府信息公开申请数",),
     "部分公开（区分处理的，只计这一情形，不计其他情形）": (
-        "部分公开", "部分公开(区分处理的,只计这一情形,不计其他情形)"),
+        "部分公开",
+        "部分公开(区分处理的,只计这一情形,不计其他情形)",
+    ),
     "危及“三安全一稳定”": ('危及"三安全一稳定"', "危及三安全一稳定"),
     "行政规范性文件": ("规范性文件",),
     "本年收费金额（单位：万元）": ("本年收费金额(单位:万元)", "本年收费金额"),
@@ -66,27 +115,51 @@ _VARIANTS = {
     "结转下年度继续办理": ("结转下年度继续办理数",),
     "政府集中采购": ("政府集中采购项目",),
 }
-_HOMOPHONES = (("掌握", "张我"), ("申请", "申清"), ("公开", "公凯"), ("结转", "结传"), ("予以", "于以"),
-               ("信息", "信急"), ("处理", "处里"), ("政府", "政付"))
+_HOMOPHONES = (
+    ("掌握", "张我"),
+    ("申请", "申清"),
+    ("公开", "公凯"),
+    ("结转", "结传"),
+    ("予以", "于以"),
+    ("信息", "信急"),
+    ("处理", "处里"),
+    ("政府", "政付"),
+)
 _TYPO_TARGETS = tuple(t for _, _, t in LABELS.values() if len(t) >= 5)
 # Table 二 per template: (article item, column headers, (item key, label) rows, column keys).
 _A20Section = tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]
 _DECIDE_2019 = ("上一年项目数量", "本年增/减", "处理决定数量")
 A20_LAYOUT: dict[str, tuple[_A20Section, ...]] = {
     "2021": (
-        ("一", ("本年制发件数", "本年废止件数", "现行有效件数"),
-         (("regulations", "规章"), ("normative_docs", "行政规范性文件")), ("issued", "repealed", "in_force")),
+        (
+            "一",
+            ("本年制发件数", "本年废止件数", "现行有效件数"),
+            (("regulations", "规章"), ("normative_docs", "行政规范性文件")),
+            ("issued", "repealed", "in_force"),
+        ),
         ("五", ("本年处理决定数量",), (("licensing", "行政许可"),), ("decisions",)),
         ("六", ("本年处理决定数量",), (("punishment", "行政处罚"), ("coercion", "行政强制")), ("decisions",)),
         ("八", ("本年收费金额（单位：万元）",), (("fees", "行政事业性收费"),), ("amount",)),
     ),
     "2019": (
-        ("一", ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
-         (("regulations", "规章"), ("normative_docs", "规范性文件")), ("made", "published", "total_public")),
-        ("五", _DECIDE_2019, (("licensing", "行政许可"), ("other_services", "其他对外管理服务事项")),
-         ("prev_items", "change", "decisions")),
-        ("六", _DECIDE_2019, (("punishment", "行政处罚"), ("coercion", "行政强制")),
-         ("prev_items", "change", "decisions")),
+        (
+            "一",
+            ("本年新制作数量", "本年新公开数量", "对外公开总数量"),
+            (("regulations", "规章"), ("normative_docs", "规范性文件")),
+            ("made", "published", "total_public"),
+        ),
+        (
+            "五",
+            _DECIDE_2019,
+            (("licensing", "行政许可"), ("other_services", "其他对外管理服务事项")),
+            ("prev_items", "change", "decisions"),
+        ),
+        (
+            "六",
+            _DECIDE_2019,
+            (("punishment", "行政处罚"), ("coercion", "行政强制")),
+            ("prev_items", "change", "decisions"),
+        ),
         ("八", _DECIDE_2019[:2], (("fees", "行政事业性收费"),), ("prev_items", "change")),
         ("九", ("采购项目数量", "采购总金额"), (("procurement", "政府集中采购"),), ("items", "amount")),
     ),
@@ -105,13 +178,40 @@ _TRAD_PAIRS = (
 )
 _TRAD = str.maketrans(_TRAD_PAIRS[0::2], _TRAD_PAIRS[1::2])
 # City -> districts that really belong to it ("" = a city-level body).
-_PLACES = {"北京市": ("通州区", "海淀区", "朝阳区", ""), "上海市": ("浦东新区", "徐汇区", ""),
-           "天津市": ("和平区", ""), "重庆市": ("江北区", ""), "杭州市": ("西湖区", ""),
-           "成都市": ("武侯区", ""), "西安市": ("雁塔区", ""), "新乡市": ("卫滨区", ""),
-           "沙河市": ("",), "长沙市": ("",), "郑州市": ("",), "济南市": ("",)}
-_BODIES = ("市场监督管理局", "城市管理局", "城市管理综合行政执法局", "生态环境局", "住房和城乡建设委员会",
-           "人民政府办公室", "交通运输局", "教育局", "卫生健康委员会", "自然资源和规划局", "财政局", "民政局",
-           "司法局", "应急管理局", "农业农村局", "文化和旅游局", "人民政府", "城市管理指挥中心")
+_PLACES = {
+    "北京市": ("通州区", "海淀区", "朝阳区", ""),
+    "上海市": ("浦东新区", "徐汇区", ""),
+    "天津市": ("和平区", ""),
+    "重庆市": ("江北区", ""),
+    "杭州市": ("西湖区", ""),
+    "成都市": ("武侯区", ""),
+    "西安市": ("雁塔区", ""),
+    "新乡市": ("卫滨区", ""),
+    "沙河市": ("",),
+    "长沙市": ("",),
+    "郑州市": ("",),
+    "济南市": ("",),
+}
+_BODIES = (
+    "市场监督管理局",
+    "城市管理局",
+    "城市管理综合行政执法局",
+    "生态环境局",
+    "住房和城乡建设委员会",
+    "人民政府办公室",
+    "交通运输局",
+    "教育局",
+    "卫生健康委员会",
+    "自然资源和规划局",
+    "财政局",
+    "民政局",
+    "司法局",
+    "应急管理局",
+    "农业农村局",
+    "文化和旅游局",
+    "人民政府",
+    "城市管理指挥中心",
+)
 
 
 @dataclass
@@ -150,9 +250,18 @@ def _count(rng: random.Random, hi: float, p_zero: float) -> int:
 
 
 # Chance that a result row is used at all; most rows are zero in real reports.
-_ROW_RATE = {"granted": 0.9, "partial": 0.4, "unable_not_held": 0.5, "other": 0.2, "rejected_complaint": 0.2,
-             "rejected_repeat": 0.2, "other_other": 0.2, "unable_unclear": 0.15, "denied_third_party": 0.1,
-             "denied_process": 0.1}
+_ROW_RATE = {
+    "granted": 0.9,
+    "partial": 0.4,
+    "unable_not_held": 0.5,
+    "other": 0.2,
+    "rejected_complaint": 0.2,
+    "rejected_repeat": 0.2,
+    "other_other": 0.2,
+    "unable_unclear": 0.15,
+    "denied_third_party": 0.1,
+    "denied_process": 0.1,
+}
 
 
 def _app_cells(rng: random.Random, template: str) -> dict[str, int]:
@@ -169,8 +278,14 @@ def _app_cells(rng: random.Random, template: str) -> dict[str, int]:
             total += v
         forward = _count(rng, total / 4, 0.7) if total else 0
         over = rng.randint(0, total + forward) if rng.random() < 0.3 else 0
-        cells.update({f"app.total.{col}": total, f"app.carried_forward.{col}": forward,
-                      f"app.carried_over.{col}": over, f"app.new.{col}": total + forward - over})
+        cells.update(
+            {
+                f"app.total.{col}": total,
+                f"app.carried_forward.{col}": forward,
+                f"app.carried_over.{col}": over,
+                f"app.new.{col}": total + forward - over,
+            }
+        )
     for row in app_rows(template):
         cells[f"app.{row}.total"] = sum(cells[f"app.{row}.{c}"] for c in APPLICANTS)
     return cells
@@ -202,8 +317,12 @@ def _a20_value(rng: random.Random, item: str, col: str) -> int | float:
 
 
 def _a20_cells(rng: random.Random, template: str) -> dict[str, int | float]:
-    return {f"a20.{item}.{col}": _a20_value(rng, item, col)
-            for _, _, entries, cols in A20_LAYOUT[template] for item, _ in entries for col in cols}
+    return {
+        f"a20.{item}.{col}": _a20_value(rng, item, col)
+        for _, _, entries, cols in A20_LAYOUT[template]
+        for item, _ in entries
+        for col in cols
+    }
 
 
 def _narrative(rng: random.Random, cells: dict[str, int | float]) -> dict[str, int]:
@@ -215,8 +334,11 @@ def _narrative(rng: random.Random, cells: dict[str, int | float]) -> dict[str, i
 
 def _templates(rng: random.Random, year: int | None, app: str | None, a20: str | None) -> tuple[int, str, str]:
     if year is None:
-        year = rng.randint(2019, 2020) if app == "2019" and rng.random() < 0.7 else (
-            rng.randint(2021, 2025) if app == "2021" else rng.randint(2019, 2025))
+        year = (
+            rng.randint(2019, 2020)
+            if app == "2019" and rng.random() < 0.7
+            else (rng.randint(2021, 2025) if app == "2021" else rng.randint(2019, 2025))
+        )
     if app is None:
         # The 2021 revision did not exist before 2021; afterwards some bodies lag.
         app = "2021" if year >= 2021 and rng.random() < 0.88 else "2019"
@@ -225,17 +347,25 @@ def _templates(rng: random.Random, year: int | None, app: str | None, a20: str |
     return year, app, a20
 
 
-def random_report(rng: random.Random, *, template_app: str | None = None, template_a20: str | None = None,
-                  year: int | None = None) -> SynthReport:
+def random_report(
+    rng: random.Random, *, template_app: str | None = None, template_a20: str | None = None, year: int | None = None
+) -> SynthReport:
     """A report whose figures satisfy app.flow, app.results_sum, app.row_sum, rl.group_sum."""
     year, template_app, template_a20 = _templates(rng, year, template_app, template_a20)
     cells = {**_a20_cells(rng, template_a20), **_app_cells(rng, template_app), **_rl_cells(rng)}
     blanks = frozenset(rng.sample(sorted(cells), rng.randint(1, 3)) if rng.random() < 0.08 else ())
     city = rng.choice(sorted(_PLACES))
     agency = city + rng.choice(_PLACES[city])
-    return SynthReport(agency=agency + rng.choice(_BODIES), year=year, template_a20=template_a20,
-                       template_app=template_app, cells=cells, narrative=_narrative(rng, cells), blanks=blanks,
-                       tables_as_images=rng.random() < 0.04)
+    return SynthReport(
+        agency=agency + rng.choice(_BODIES),
+        year=year,
+        template_a20=template_a20,
+        template_app=template_app,
+        cells=cells,
+        narrative=_narrative(rng, cells),
+        blanks=blanks,
+        tables_as_images=rng.random() < 0.04,
+    )
 
 
 def gold_cells(report: SynthReport) -> dict[str, int | float]:
@@ -255,8 +385,12 @@ def _bump(rng: random.Random, v: int) -> int:
 
 def _perturb_candidates(r: SynthReport) -> dict[str, list[str]]:
     linked = {NARRATIVE_CELLS[k] for k in r.narrative if k in NARRATIVE_CELLS}
-    app = [f"app.{row}.{c}" for row in app_rows(r.template_app)
-           if not any(f"app.{row}.{c2}" in r.blanks for c2 in APP_COLS) for c in APP_COLS]
+    app = [
+        f"app.{row}.{c}"
+        for row in app_rows(r.template_app)
+        if not any(f"app.{row}.{c2}" in r.blanks for c2 in APP_COLS)
+        for c in APP_COLS
+    ]
     rl = [f"rl.{g}.{c}" for g in RL_GROUPS if not any(f"rl.{g}.{c2}" in r.blanks for c2 in RL_COLS) for c in RL_COLS]
     prose = [f"narrative.{k}" for k, c in NARRATIVE_CELLS.items() if k in r.narrative and c not in r.blanks]
     return {"app.row_sum": [k for k in app if k not in linked], "rl.group_sum": rl, "narrative.mismatch": prose}
@@ -327,7 +461,7 @@ def _typo(text: str, rng: random.Random) -> str:
         a, b = rng.choice(hits)
         return text.replace(a, b, 1)
     i = rng.randrange(1, len(text))
-    return text[:i] + text[i + 1:]
+    return text[:i] + text[i + 1 :]
 
 
 def _relabel(rng: random.Random) -> dict[str, str]:
@@ -339,11 +473,22 @@ def _relabel(rng: random.Random) -> dict[str, str]:
 
 
 def _style(rng: random.Random, noise: bool) -> _Style:
-    st = _Style(rng, prefix=rng.choice(("\t", "\t", "")), row_gap=rng.random() < 0.7, breaks=rng.random() < 0.6,
-                trailing_tab=rng.random() < 0.5, vcenter=rng.random() < 0.5, right=rng.random() < 0.5,
-                gap=rng.choice((2, 2, 3, 4)), entities=rng.random() < 0.5, html_p=rng.random() < 0.4,
-                headings=rng.random() < 0.7, para_gap=rng.random() < 0.6, pages=rng.random() < 0.4,
-                indent=rng.choice(("", "　　", "    ")))
+    st = _Style(
+        rng,
+        prefix=rng.choice(("\t", "\t", "")),
+        row_gap=rng.random() < 0.7,
+        breaks=rng.random() < 0.6,
+        trailing_tab=rng.random() < 0.5,
+        vcenter=rng.random() < 0.5,
+        right=rng.random() < 0.5,
+        gap=rng.choice((2, 2, 3, 4)),
+        entities=rng.random() < 0.5,
+        html_p=rng.random() < 0.4,
+        headings=rng.random() < 0.7,
+        para_gap=rng.random() < 0.6,
+        pages=rng.random() < 0.4,
+        indent=rng.choice(("", "　　", "    ")),
+    )
     if not noise:
         return st
     st.trad = rng.random() < 0.15
@@ -430,10 +575,18 @@ def _app_table(rep: SynthReport, st: _Style) -> Rows:
         line("new", _h(_label(st, "new"), 1, 3)),
         line("carried_over", _h(_label(st, "carried_over"), 1, 3)),
     ]
-    other: tuple[str | None, tuple[str, ...]] = ("other", OTHER_2021) if rep.template_app == "2021" else (
-        None, ("other",))
-    groups = [(None, ("granted",)), (None, ("partial",)), ("denied", DENIED), ("unable", UNABLE),
-              ("rejected", REJECTED), other, (None, ("total",))]
+    other: tuple[str | None, tuple[str, ...]] = (
+        ("other", OTHER_2021) if rep.template_app == "2021" else (None, ("other",))
+    )
+    groups = [
+        (None, ("granted",)),
+        (None, ("partial",)),
+        ("denied", DENIED),
+        ("unable", UNABLE),
+        ("rejected", REJECTED),
+        other,
+        (None, ("total",)),
+    ]
     head = [_h(_label(st, "results"), sum(len(m) for _, m in groups))]
     for group, members in groups:
         for i, key in enumerate(members):
@@ -605,17 +758,32 @@ class _Block:
 
 
 _PHRASES = {
-    "applications_received": ("全年共收到政府信息公开申请{n}件", "本年度共受理依申请公开{n}件",
-                              "全年共接收依申请公开{n}件", "本年度新收政府信息公开申请{n}件"),
+    "applications_received": (
+        "全年共收到政府信息公开申请{n}件",
+        "本年度共受理依申请公开{n}件",
+        "全年共接收依申请公开{n}件",
+        "本年度新收政府信息公开申请{n}件",
+    ),
     "applications_closed": ("办结{n}件", "全年共办结政府信息公开申请{n}件", "本年度办理完毕{n}件"),
     "applications_pending": ("结转下年度{n}件", "结转下年度继续办理{n}件", "另有{n}件结转至下一年度办理"),
-    "proactive_items": ("全年主动公开政府信息{n}条", "本年度共主动公开政府信息{n}条",
-                        "通过门户网站主动公开各类政府信息{n}条"),
+    "proactive_items": (
+        "全年主动公开政府信息{n}条",
+        "本年度共主动公开政府信息{n}条",
+        "通过门户网站主动公开各类政府信息{n}条",
+    ),
 }
-_ISSUES = ("一是政策解读形式还有待创新。", "二是信息公开的及时性有待进一步提高。", "三是工作人员业务能力仍需加强。",
-           "下一步，将加强业务培训，规范公开流程，提升公开质量。")
-_FEES = ("本年度未收取信息处理费。", "本年度收取信息处理费0元。",
-         "发出收费通知的件数和总金额以及实际收取的总金额均为0。", "")
+_ISSUES = (
+    "一是政策解读形式还有待创新。",
+    "二是信息公开的及时性有待进一步提高。",
+    "三是工作人员业务能力仍需加强。",
+    "下一步，将加强业务培训，规范公开流程，提升公开质量。",
+)
+_FEES = (
+    "本年度未收取信息处理费。",
+    "本年度收取信息处理费0元。",
+    "发出收费通知的件数和总金额以及实际收取的总金额均为0。",
+    "",
+)
 
 
 def _fact(rep: SynthReport, st: _Style, key: str) -> str:
@@ -625,8 +793,13 @@ def _fact(rep: SynthReport, st: _Style, key: str) -> str:
 
 def _overview(rep: SynthReport, st: _Style) -> list[_Block]:
     rng, y = st.rng, rep.year
-    out = [_Block("p", f"{y}年，{rep.agency}坚持以习近平新时代中国特色社会主义思想为指导，"
-                       "认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开工作。")]
+    out = [
+        _Block(
+            "p",
+            f"{y}年，{rep.agency}坚持以习近平新时代中国特色社会主义思想为指导，"
+            "认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开工作。",
+        )
+    ]
     if "proactive_items" in rep.narrative:
         out += [_Block("p", "（一）主动公开")] * (rng.random() < 0.5)
         out.append(_Block("p", f"{_fact(rep, st, 'proactive_items')}，开展政务公开业务培训{rng.randint(1, 12)}次。"))
@@ -655,15 +828,24 @@ def _blocks(rep: SynthReport, st: _Style) -> list[_Block]:
     w = [rng.randint(4, 6), rng.randint(5, 8), rng.randint(8, 16)]
     return [
         _Block("title", head + "政府信息公开工作年度报告"),
-        _Block("p", "依据《中华人民共和国政府信息公开条例》（以下简称《条例》）第五十条规定，编制本报告。"
-                    f"本报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。"),
-        _heading(st, 1, "总体情况"), *_overview(rep, st),
-        *_table_blocks(rep, st, 2, "主动公开政府信息情况",
-                       _Block("table", rows=_a20_table(rep, st), limits=[rng.randint(12, 24)])),
-        *_table_blocks(rep, st, 3, "收到和处理政府信息公开申请情况",
-                       _Block("table", rows=_app_table(rep, st), limits=[x * 2 for x in w])),
-        *_table_blocks(rep, st, 4, "政府信息公开行政复议、行政诉讼情况",
-                       _Block("table", rows=_rl_table(rep, st))),
+        _Block(
+            "p",
+            "依据《中华人民共和国政府信息公开条例》（以下简称《条例》）第五十条规定，编制本报告。"
+            f"本报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。",
+        ),
+        _heading(st, 1, "总体情况"),
+        *_overview(rep, st),
+        *_table_blocks(
+            rep, st, 2, "主动公开政府信息情况", _Block("table", rows=_a20_table(rep, st), limits=[rng.randint(12, 24)])
+        ),
+        *_table_blocks(
+            rep,
+            st,
+            3,
+            "收到和处理政府信息公开申请情况",
+            _Block("table", rows=_app_table(rep, st), limits=[x * 2 for x in w]),
+        ),
+        *_table_blocks(rep, st, 4, "政府信息公开行政复议、行政诉讼情况", _Block("table", rows=_rl_table(rep, st))),
         _heading(st, 5, "存在的主要问题及改进情况"),
         _Block("p", "".join(_ISSUES[: rng.randint(1, 4)])),
         _heading(st, 6, "其他需要报告的事项"),
@@ -694,10 +876,15 @@ def _plain_doc(blocks: list[_Block], st: _Style, layout: str) -> str:
     out: list[str] = []
     for b in blocks:
         if b.kind == "table":
-            lines = (_web(b.rows, st) if layout == "cell_per_line" else
-                     _space(b.rows, b.limits, st) if layout == "space" else
-                     _markdown(b.rows, st) if layout == "markdown" else
-                     ["\t".join(r) + "\t" * st.trailing_tab for r in _grid(b.rows)])
+            lines = (
+                _web(b.rows, st)
+                if layout == "cell_per_line"
+                else _space(b.rows, b.limits, st)
+                if layout == "space"
+                else _markdown(b.rows, st)
+                if layout == "markdown"
+                else ["\t".join(r) + "\t" * st.trailing_tab for r in _grid(b.rows)]
+            )
             out += ["", *lines, ""]
             if layout == "space" and st.pages:  # PDF page footers are stray numbers too
                 out += [f"{' ' * 30}- {len(out) // 40 + 1} -", "\f"]
@@ -723,19 +910,26 @@ def _html_doc(blocks: list[_Block], st: _Style, rep: SynthReport) -> str:
         elif b.kind == "h":
             body.append(f"<p><strong>{text}</strong></p>" if st.html_p else f"<h3>{text}</h3>")
         else:
-            body.append("<p>&nbsp;&nbsp;&nbsp;&nbsp;" + text + "</p>" if st.entities else
-                        f'<p style="text-indent:2em;">{text}</p>')
-    return "\n".join([
-        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">',
-        f"<title>{title}_{rep.agency}</title>\n</head>\n<body>",
-        '<div class="nav"><a href="/">首页</a> | <a href="/zwgk/">政务公开</a> | '
-        '<a href="/hdjl/">互动交流</a> | <a href="/bsfw/">办事服务</a></div>',
-        '<div class="crumb">当前位置：<a href="/">首页</a> &gt; 政务公开 &gt; 年度报告</div>',
-        f'<div class="article">\n<h1>{title}</h1>',
-        f'<div class="info">发布时间：{rep.year + 1}-01-{st.rng.randint(10, 31)}　来源：{rep.agency}</div>',
-        '<div class="content">', *body, "</div>\n</div>",
-        f'<div class="footer">主办单位：{rep.agency}</div>\n</body>\n</html>',
-    ])
+            body.append(
+                "<p>&nbsp;&nbsp;&nbsp;&nbsp;" + text + "</p>"
+                if st.entities
+                else f'<p style="text-indent:2em;">{text}</p>'
+            )
+    return "\n".join(
+        [
+            '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">',
+            f"<title>{title}_{rep.agency}</title>\n</head>\n<body>",
+            '<div class="nav"><a href="/">首页</a> | <a href="/zwgk/">政务公开</a> | '
+            '<a href="/hdjl/">互动交流</a> | <a href="/bsfw/">办事服务</a></div>',
+            '<div class="crumb">当前位置：<a href="/">首页</a> &gt; 政务公开 &gt; 年度报告</div>',
+            f'<div class="article">\n<h1>{title}</h1>',
+            f'<div class="info">发布时间：{rep.year + 1}-01-{st.rng.randint(10, 31)}　来源：{rep.agency}</div>',
+            '<div class="content">',
+            *body,
+            "</div>\n</div>",
+            f'<div class="footer">主办单位：{rep.agency}</div>\n</body>\n</html>',
+        ]
+    )
 
 
 def render(report: SynthReport, layout: str, rng: random.Random, *, noise: bool = True) -> str:
@@ -764,8 +958,7 @@ def _main(argv: list[str] | None = None) -> None:
     report = random_report(rng)
     print(render(report, args.layout or rng.choice(LAYOUTS), rng, noise=not args.clean))
     if args.gold:
-        print(json.dumps({"gold": gold_cells(report), "narrative": report.narrative},
-                         ensure_ascii=False, indent=1))
+        print(json.dumps({"gold": gold_cells(report), "narrative": report.narrative}, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

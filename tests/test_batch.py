@@ -58,7 +58,9 @@ def test_mixed_batch_counts(tmp_path: Path) -> None:
     summary = result.summary
     expected = [gold_for(s)["expected_status"] for s in SEEDS]
     assert summary["by_status"] == {
-        "accepted": expected.count("accepted"), "needs_review": expected.count("needs_review"), "failed": 3,
+        "accepted": expected.count("accepted"),
+        "needs_review": expected.count("needs_review"),
+        "failed": 3,
     }
     assert summary["reports"] == 8 and result.pending == 0 and not result.unfinished
     reasons = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
@@ -118,8 +120,10 @@ def test_inputs_directories_lists_and_out_dir_excluded(tmp_path: Path) -> None:
     (tmp_path / "a" / "out").mkdir()
     (tmp_path / "a" / "out" / "review.html").write_text("x", encoding="utf-8")
     (tmp_path / "list.lst").write_text("# reports\na/x.txt\n\nother.txt\n", encoding="utf-8")
-    found = collect_inputs([str(tmp_path / "a"), f"@{tmp_path / 'list.lst'}", str(tmp_path / "missing.txt")],
-                           exclude=tmp_path / "a" / "out")
+    found = collect_inputs(
+        [str(tmp_path / "a"), f"@{tmp_path / 'list.lst'}", str(tmp_path / "missing.txt")],
+        exclude=tmp_path / "a" / "out",
+    )
     assert found == [str(tmp_path / p) for p in ("a/x.txt", "a/b/y.html", "a/b/z.md", "other.txt", "missing.txt")]
     assert collect_inputs([str(tmp_path / "list.lst")]) == [str(tmp_path / "a/x.txt"), str(tmp_path / "other.txt")]
     with pytest.raises(ConfigError):
@@ -197,8 +201,21 @@ def test_a_torn_journal_line_is_cut_off_and_redone(tmp_path: Path) -> None:
 def test_cli_batch_progress_and_summary(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
-    done = runner.invoke(main, ["batch", *mixed_inputs(tmp_path / "in"), "--out", str(out), "--workers", "1",
-                                "--price-in", "2", "--price-out", "8"])
+    done = runner.invoke(
+        main,
+        [
+            "batch",
+            *mixed_inputs(tmp_path / "in"),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--price-in",
+            "2",
+            "--price-out",
+            "8",
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert "8/8 done" in done.output and "3 failed" in done.output and "failed: " in done.output
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["estimated_cost"] == 0

@@ -19,13 +19,21 @@ from extractor.batch import BatchSpec, JobOptions, run_batch
 from extractor.cli import main
 from extractor.journal import Journal
 
-pytestmark = [pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project"),
-              pytest.mark.enable_socket]
+pytestmark = [
+    pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project"),
+    pytest.mark.enable_socket,
+]
 
 
 def spec(inputs: list[str], out: Path, server: StubServer, **kw: object) -> BatchSpec:
-    return BatchSpec(inputs=inputs, out=out, options=JobOptions(model=MODEL),
-                     extract_one=stub_extractor(server.base_url), workers=1, **kw)  # type: ignore[arg-type]
+    return BatchSpec(
+        inputs=inputs,
+        out=out,
+        options=JobOptions(model=MODEL),
+        extract_one=stub_extractor(server.base_url),
+        workers=1,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_concurrency_is_bounded_and_reached(tmp_path: Path) -> None:
@@ -105,9 +113,28 @@ def _first_line(seed: Path) -> str:
 
 
 def batch_cli(inputs: list[str], out: Path, url: str, *extra: str) -> Result:
-    return CliRunner().invoke(main, ["batch", *inputs, "--out", str(out), "--model", "scripted-model",
-                                     "--base-url", url, "--api-key", "sk-test-dummy", "--mode", "json",
-                                     "--no-cache", "--workers", "1", "-q", *extra])
+    return CliRunner().invoke(
+        main,
+        [
+            "batch",
+            *inputs,
+            "--out",
+            str(out),
+            "--model",
+            "scripted-model",
+            "--base-url",
+            url,
+            "--api-key",
+            "sk-test-dummy",
+            "--mode",
+            "json",
+            "--no-cache",
+            "--workers",
+            "1",
+            "-q",
+            *extra,
+        ],
+    )
 
 
 def test_model_batch_reads_every_seed_once_and_a_rerun_calls_nothing(tmp_path: Path, instant_retries: None) -> None:

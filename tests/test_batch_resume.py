@@ -40,8 +40,9 @@ def journal_paths(out: Path) -> list[str]:
     return [json.loads(line)["path"] for line in lines if line.endswith("\n")]
 
 
-def kill_at_random(command: list[str], out: Path, rng: random.Random, *, kills: int,
-                   total: int) -> list[tuple[float, set[str]]]:
+def kill_at_random(
+    command: list[str], out: Path, rng: random.Random, *, kills: int, total: int
+) -> list[tuple[float, set[str]]]:
     """Start `command` `kills` times; SIGKILL its process group at a random point in the batch.
 
     The point is drawn as a number of committed reports between what is done and the end,
@@ -54,8 +55,9 @@ def kill_at_random(command: list[str], out: Path, rng: random.Random, *, kills: 
         if done >= total - 1:
             break
         target = rng.randint(done + 1, total - 1)
-        proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         lines = _LineCounter(out / JOURNAL)
         while proc.poll() is None and lines.count() < target:
             time.sleep(0.002)
@@ -107,13 +109,28 @@ def test_offline_batch_survives_sigkill(tmp_path: Path) -> None:
 def test_model_batch_survives_sigkill_without_repeating_calls(tmp_path: Path) -> None:
     inputs = [str(p) for p in make_variants(tmp_path / "in", 75, seed=3)]
     with StubServer(responder=lambda body: Reply.json({"ok": True}), delay_s=0.05) as server:
-        run_batch(BatchSpec(inputs=inputs, out=tmp_path / "ref", options=JobOptions(model=MODEL),
-                            extract_one=stub_extractor(server.base_url), concurrency=4, workers=1))
+        run_batch(
+            BatchSpec(
+                inputs=inputs,
+                out=tmp_path / "ref",
+                options=JobOptions(model=MODEL),
+                extract_one=stub_extractor(server.base_url),
+                concurrency=4,
+                workers=1,
+            )
+        )
         assert server.request_count == len(inputs)  # uninterrupted: one call per report
         reference_calls = server.request_count
         out = tmp_path / "out"
-        command = [sys.executable, str(ROOT / "tests" / "batch_stub.py"), server.base_url, str(out),
-                   str(tmp_path / "in"), "--concurrency", "4"]
+        command = [
+            sys.executable,
+            str(ROOT / "tests" / "batch_stub.py"),
+            server.base_url,
+            str(out),
+            str(tmp_path / "in"),
+            "--concurrency",
+            "4",
+        ]
         history = kill_at_random(command, out, random.Random(9), kills=4, total=len(inputs))
         finish(command)
         requests = server.requests[reference_calls:]

@@ -206,8 +206,10 @@ def test_type_comes_from_the_content_not_the_name(documents: dict[str, Path], tm
     pdf_as_txt.write_bytes(documents["good_pdf"].read_bytes())
     html_as_doc = tmp_path / "page.doc"
     rows = "".join(f"<tr><td>{'</td><td>'.join(row)}</td></tr>" for row in [["规章", "0"]])
-    html_as_doc.write_text(f"<html><body><p>{SEEDS[2].read_text(encoding='utf-8')}</p><table>{rows}</table>"
-                           "</body></html>", encoding="utf-8")
+    html_as_doc.write_text(
+        f"<html><body><p>{SEEDS[2].read_text(encoding='utf-8')}</p><table>{rows}</table></body></html>",
+        encoding="utf-8",
+    )
     assert extract_file(pdf_as_txt).source.kind == "pdf"
     assert extract_file(pdf_as_txt).cells == gold_for(SEEDS[2])["cells"]
     assert load(html_as_doc).kind == "html"

@@ -21,8 +21,9 @@ from extractor.pipeline import read_document
 from extractor.prompts import load_prompt
 from extractor.reconcile import merge
 
-WEB_ROW = ("收到和处理政府资讯公开申请情况\n\t一、本年新收政府資訊公開申請\n數量\n"
-           "\t９\n\t1,234\n\t0\n\t—\n\t0\n\t0\n\t1,243\n")
+WEB_ROW = (
+    "收到和处理政府资讯公开申请情况\n\t一、本年新收政府資訊公開申請\n數量\n\t９\n\t1,234\n\t0\n\t—\n\t0\n\t0\n\t1,243\n"
+)
 
 
 def test_full_width_traditional_and_wrapped_label_still_match() -> None:
@@ -72,8 +73,11 @@ def test_every_seed_reading_is_grounded_at_the_parsers_offsets() -> None:
             grounded = ground(SourceText(result.document.text), faithful_reading(seed), known)
             assert not grounded.refused, seed.name
             assert set(grounded.cells) == set(gold(seed)["cells"])
-            misplaced = [k for k, e in grounded.cells.items()
-                         if (e.start, e.end) != (result.reading.cells[k].start, result.reading.cells[k].end)]
+            misplaced = [
+                k
+                for k, e in grounded.cells.items()
+                if (e.start, e.end) != (result.reading.cells[k].start, result.reading.cells[k].end)
+            ]
             assert misplaced == [], (seed.name, misplaced)
 
 
@@ -92,8 +96,10 @@ def test_when_the_parser_misreads_the_suggestion_is_the_models_value() -> None:
 def test_no_suggestion_when_no_rule_touches_the_cell() -> None:
     result = read_document(load(SEEDS[0]))
     reading = faithful_reading(SEEDS[0])
-    cells = [c.model_copy(update={"value": 2, "printed": "2"}) if c.key == "a20.normative_docs.repealed" else c
-             for c in reading.cells]  # printed 1; 2 is in the same row
+    cells = [
+        c.model_copy(update={"value": 2, "printed": "2"}) if c.key == "a20.normative_docs.repealed" else c
+        for c in reading.cells
+    ]  # printed 1; 2 is in the same row
     merged = merge(result, ground(SourceText(result.document.text), reading.model_copy(update={"cells": cells}), {}))
     (item,) = [i for i in merged.review if i.rule == "extract.disagree"]
     assert item.suggestion is None and merged.cells["a20.normative_docs.repealed"] == 1
@@ -191,8 +197,14 @@ def test_a_table_only_the_model_could_read_is_filled_and_then_verified() -> None
     assert report.tables["app"].state == "read" and report.tables["app"].template == "2021"
     assert report.status == "accepted"  # grounded, and the verifier found every balance rule satisfied
     off = faithful_reading(SEEDS[0])
-    off = off.model_copy(update={"cells": [c.model_copy(update={"value": 10, "printed": "10"})
-                                           if c.key == "app.new.natural" else c for c in off.cells]})
+    off = off.model_copy(
+        update={
+            "cells": [
+                c.model_copy(update={"value": 10, "printed": "10"}) if c.key == "app.new.natural" else c
+                for c in off.cells
+            ]
+        }
+    )
     merged = merge(blind, ground(SourceText(result.document.text), off, {}))
     report = assemble(merged.result, merged.cells, merged.provenance, extra_review=merged.review)
     assert report.status == "needs_review"  # the model's reading alone does not balance: the verifier says so

@@ -61,14 +61,19 @@ def test_html_report_with_spans_and_entities() -> None:
     from extractor.template import APP_ROWS
 
     for row in APP_ROWS["2021"]:
-        app_rows.append([row.labels[0]] + [str(cells[f"app.{row.key}.{c}"]) for c in
-                        ("natural", "commercial", "research", "nonprofit", "legal", "other_org", "total")])
+        app_rows.append(
+            [row.labels[0]]
+            + [
+                str(cells[f"app.{row.key}.{c}"])
+                for c in ("natural", "commercial", "research", "nonprofit", "legal", "other_org", "total")
+            ]
+        )
     html = (
         "<html><head><title>x</title><script>var a = '三、收到和处理政府信息公开申请情况';</script></head><body>"
         "<div class=nav>首页 &gt; 政务公开</div>"
         "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>"
         "<p>三、收到和处理政府信息公开申请情况</p>"
-        + _html_table(app_rows).replace("<td>自然人</td>", "<td rowspan=\"1\">自然&nbsp;人</td>")
+        + _html_table(app_rows).replace("<td>自然人</td>", '<td rowspan="1">自然&nbsp;人</td>')
         + "<p>五、存在的主要问题及改进情况</p></body></html>"
     )
     report = _report(html.encode("utf-8"), "r.html")

@@ -22,8 +22,9 @@ pytestmark = [pytest.mark.live, pytest.mark.enable_socket]
 
 
 def test_live_endpoint_reads_a_seed(tmp_path: Path) -> None:
-    settings = settings_from(os.environ.get("LIVE_MODEL", "gpt-4o-mini"), cache_dir=tmp_path, use_cache=False,
-                             timeout_s=300.0)
+    settings = settings_from(
+        os.environ.get("LIVE_MODEL", "gpt-4o-mini"), cache_dir=tmp_path, use_cache=False, timeout_s=300.0
+    )
     report = extract_with_model(SEEDS[0], settings)
     assert report.extraction is not None and report.extraction.error is None, report.extraction
     assert report.extraction.usage is not None and report.extraction.usage["input_tokens"] > 0

@@ -20,9 +20,17 @@ from extractor.reviewapp import static_page
 
 pytestmark = pytest.mark.enable_socket
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-         "--window-size=1200,1400")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1200,1400",
+)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -38,8 +46,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     binary = _find("chromium", "chromium-browser", "google-chrome")
     driver_path = _find("chromedriver")
     if binary is None or driver_path is None:
-        pytest.skip("no headless browser: install Debian's chromium and chromium-driver packages "
-                    f"(found chromium={binary}, chromedriver={driver_path})")
+        pytest.skip(
+            "no headless browser: install Debian's chromium and chromium-driver packages "
+            f"(found chromium={binary}, chromedriver={driver_path})"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in FLAGS:
@@ -70,7 +80,10 @@ def test_resolve_by_clicking_and_the_database_shows_it(browser: object, tmp_path
         left = [s.id for s in store.summaries(status="open")]
     assert item.status == "resolved" and item.resolution is not None
     assert (item.resolution["decision"], item.resolution["by"], item.resolution["note"]) == (
-        "confirmed", "tester", "checked against the PDF")
+        "confirmed",
+        "tester",
+        "checked against the PDF",
+    )
     assert driver.current_url.endswith(f"/item/{left[0]}")  # type: ignore[attr-defined]
 
 
@@ -117,9 +130,11 @@ class _Attacker(BaseHTTPRequestHandler):
     target = ""
 
     def do_GET(self) -> None:
-        body = (f"<form id=f method=post action=\"{self.target}\"><input name=csrf value=\"{self.server.token}\">"  # type: ignore[attr-defined]
-                "<input name=action value=confirmed><input name=by value=mallory></form>"
-                "<script>document.getElementById('f').submit()</script>").encode()
+        body = (
+            f'<form id=f method=post action="{self.target}"><input name=csrf value="{self.server.token}">'  # type: ignore[attr-defined]
+            "<input name=action value=confirmed><input name=by value=mallory></form>"
+            "<script>document.getElementById('f').submit()</script>"
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
@@ -136,7 +151,9 @@ def test_a_cross_site_post_is_refused(browser: object, tmp_path: Path) -> None:
     with Store(queue) as store:
         item = next(iter(store.items()))
     with serving(queue) as server:
-        handler = type("Attacker", (_Attacker,), {"target": f"http://127.0.0.1:{server.server_port}/item/{item.id}/resolve"})
+        handler = type(
+            "Attacker", (_Attacker,), {"target": f"http://127.0.0.1:{server.server_port}/item/{item.id}/resolve"}
+        )
         evil = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         evil.token = server.token  # type: ignore[attr-defined]
         thread = threading.Thread(target=evil.serve_forever, daemon=True)

@@ -41,8 +41,21 @@ def test_a_corrected_value_is_reapplied_and_the_report_accepted(tmp_path: Path) 
     row_sum = next(i for i in first["review"] if i["rule"] == "app.row_sum")
     shown = cli("review", "show", row_sum["id"][:6], "--queue", str(queue))
     assert "[[11]]" in shown.stdout and "本年新收政府信息公开申请数量" in shown.stdout
-    done = cli("review", "resolve", row_sum["id"], "--cell", "app.new.total", "--value", "10", "--note",
-               "misprint: the row adds up to 10", "--by", "ann", "--queue", str(queue))
+    done = cli(
+        "review",
+        "resolve",
+        row_sum["id"],
+        "--cell",
+        "app.new.total",
+        "--value",
+        "10",
+        "--note",
+        "misprint: the row adds up to 10",
+        "--by",
+        "ann",
+        "--queue",
+        str(queue),
+    )
     assert done.exit_code == 0 and "value set by reviewer" in done.stdout
 
     second = extract(path, queue)
@@ -82,8 +95,18 @@ def test_tables_published_as_images_are_confirmed_as_not_published(tmp_path: Pat
     assert first["status"] == "needs_review"
     assert [i["rule"] for i in first["review"]] == ["table.missing"] * 3
     for item_id in open_ids(queue):
-        done = cli("review", "resolve", item_id, "--confirm-as-printed", "--note", "tables are images", "--by", "cy",
-                   "--queue", str(queue))
+        done = cli(
+            "review",
+            "resolve",
+            item_id,
+            "--confirm-as-printed",
+            "--note",
+            "tables are images",
+            "--by",
+            "cy",
+            "--queue",
+            str(queue),
+        )
         assert "tables not published" in done.stdout
     second = extract(path, queue)
     assert second["status"] == "accepted"
@@ -103,7 +126,10 @@ def test_a_changed_file_does_not_inherit_decisions_and_says_so(tmp_path: Path) -
     report = json.loads(result.stdout)
     assert report["status"] == "needs_review"
     assert {(i["rule"], i["status"]) for i in report["review"]} == {
-        ("app.flow", "open"), ("app.row_sum", "open"), ("review.document_changed", "open")}
+        ("app.flow", "open"),
+        ("app.row_sum", "open"),
+        ("review.document_changed", "open"),
+    }
     assert next(i for i in report["review"] if i["rule"] == "review.document_changed")["severity"] == "warning"
 
 
@@ -122,7 +148,7 @@ def test_exports(tmp_path: Path) -> None:
     flow = next(t for t in tasks if t["data"]["rule"] == "app.flow")
     for result in flow["predictions"][0]["result"]:
         value = result["value"]
-        assert flow["data"]["text"][value["start"]:value["end"]] == value["text"] and value["text"].strip().isdigit()
+        assert flow["data"]["text"][value["start"] : value["end"]] == value["text"] and value["text"].strip().isdigit()
     page = tmp_path / "queue.html"
     assert cli("review", "export", "--html", str(page), "--queue", str(queue)).exit_code == 0
     html = page.read_text(encoding="utf-8")
@@ -136,9 +162,12 @@ def test_mistakes_get_one_line_and_exit_2(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and missing.stderr.count("\n") == 1 and "--queue" in missing.stderr
     extract(variant(tmp_path, "000", "app.new.total"), queue)
     item = open_ids(queue)[0]
-    for args in (["show", "nope"], ["resolve", item, "--by", "a"],
-                 ["resolve", item, "--value", "3", "--confirm-as-printed", "--by", "a"],
-                 ["resolve", item, "--value", "3", "--by", "a"]):
+    for args in (
+        ["show", "nope"],
+        ["resolve", item, "--by", "a"],
+        ["resolve", item, "--value", "3", "--confirm-as-printed", "--by", "a"],
+        ["resolve", item, "--value", "3", "--by", "a"],
+    ):
         result = cli("review", *args, "--queue", str(queue))
         assert result.exit_code == 2 and result.stderr.startswith("extract: error: "), args
         assert result.stderr.count("\n") == 1

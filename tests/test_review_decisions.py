@@ -29,8 +29,9 @@ def test_no_decisions_change_nothing(report: Report) -> None:
 
 def test_a_value_sets_that_cell_only_and_the_verifier_runs_again(report: Report) -> None:
     row_sum = item(report, "app.row_sum")
-    decided = apply_decisions(report, [Decision(row_sum.id, row_sum.rule, "value", {"app.new.total": 10},
-                                                "typo", "ann", AT)])
+    decided = apply_decisions(
+        report, [Decision(row_sum.id, row_sum.rule, "value", {"app.new.total": 10}, "typo", "ann", AT)]
+    )
     assert decided.status == "accepted" and report.status == "needs_review"
     assert {k: v for k, v in decided.cells.items() if decided.cells[k] != report.cells[k]} == {"app.new.total": 10}
     span = decided.provenance["app.new.total"]
@@ -38,13 +39,15 @@ def test_a_value_sets_that_cell_only_and_the_verifier_runs_again(report: Report)
     assert sum(1 for s in decided.provenance.values() if s.by == "reviewer") == 1
     assert all(check.ok is not False for check in decided.checks)
     assert [(i.rule, i.status, i.resolution.note if i.resolution else None) for i in decided.review] == [
-        ("app.row_sum", "resolved", "typo")]
+        ("app.row_sum", "resolved", "typo")
+    ]
     assert report.cells["app.new.total"] == 11  # the input is not modified
 
 
 def test_a_confirmation_keeps_the_failed_check_on_record(report: Report) -> None:
-    decisions = [Decision(i.id, i.rule, "confirmed", {k: report.cells[k] for k in i.cells}, "", "bo", AT)
-                 for i in report.review]
+    decisions = [
+        Decision(i.id, i.rule, "confirmed", {k: report.cells[k] for k in i.cells}, "", "bo", AT) for i in report.review
+    ]
     decided = apply_decisions(report, decisions)
     assert decided.status == "accepted" and decided.cells == report.cells
     assert [c.rule for c in decided.checks if c.ok is False] == [c.rule for c in report.checks if c.ok is False]
@@ -63,20 +66,25 @@ def test_a_confirmation_of_other_values_does_not_apply(report: Report) -> None:
 
 def test_the_later_of_two_decisions_on_a_cell_wins(report: Report) -> None:
     flow, row_sum = item(report, "app.flow"), item(report, "app.row_sum")
-    decided = apply_decisions(report, [
-        Decision(row_sum.id, row_sum.rule, "value", {"app.new.total": 10}, "", "ann", "2026-01-02T00:00:00.000Z"),
-        Decision(flow.id, flow.rule, "value", {"app.new.total": 13}, "", "bo", "2026-01-01T00:00:00.000Z"),
-    ])
+    decided = apply_decisions(
+        report,
+        [
+            Decision(row_sum.id, row_sum.rule, "value", {"app.new.total": 10}, "", "ann", "2026-01-02T00:00:00.000Z"),
+            Decision(flow.id, flow.rule, "value", {"app.new.total": 13}, "", "bo", "2026-01-01T00:00:00.000Z"),
+        ],
+    )
     assert decided.cells["app.new.total"] == 10 and decided.provenance["app.new.total"].reviewer == "ann"
 
 
 def test_a_cell_value_settles_another_readers_doubt_about_that_cell(report: Report) -> None:
-    doubt = ReviewItem(id="d" * 16, rule="extract.disagree", cells=["app.new.total"], reason="parser 11, model 10",
-                       parser=11, model=10)
+    doubt = ReviewItem(
+        id="d" * 16, rule="extract.disagree", cells=["app.new.total"], reason="parser 11, model 10", parser=11, model=10
+    )
     with_doubt = report.model_copy(update={"review": [*report.review, doubt]})
     row_sum = item(report, "app.row_sum")
-    decided = apply_decisions(with_doubt, [Decision(row_sum.id, row_sum.rule, "value", {"app.new.total": 10},
-                                                    "", "ann", AT)])
+    decided = apply_decisions(
+        with_doubt, [Decision(row_sum.id, row_sum.rule, "value", {"app.new.total": 10}, "", "ann", AT)]
+    )
     assert item(decided, "extract.disagree").status == "resolved"
     assert decided.status == "accepted"
 
@@ -93,8 +101,9 @@ def test_a_changed_document_is_flagged_not_blocked_and_inherits_nothing(report: 
 
 def test_a_failed_report_stays_failed(report: Report) -> None:
     failed = report.model_copy(update={"status": "failed"})
-    decisions = [Decision(i.id, i.rule, "confirmed", {k: report.cells[k] for k in i.cells}, "", "bo", AT)
-                 for i in report.review]
+    decisions = [
+        Decision(i.id, i.rule, "confirmed", {k: report.cells[k] for k in i.cells}, "", "bo", AT) for i in report.review
+    ]
     assert apply_decisions(failed, decisions).status == "failed"
 
 
@@ -107,7 +116,8 @@ def test_a_value_for_a_blank_cell_points_at_its_table(tmp_path: Path) -> None:
     report = extract_file(blank)
     incomplete = item(report, "table.incomplete")
     assert "app.granted.legal" not in report.cells
-    decided = apply_decisions(report, [Decision(incomplete.id, incomplete.rule, "value",
-                                                {"app.granted.legal": 0}, "", "ann", AT)])
+    decided = apply_decisions(
+        report, [Decision(incomplete.id, incomplete.rule, "value", {"app.granted.legal": 0}, "", "ann", AT)]
+    )
     assert decided.cells["app.granted.legal"] == 0
     assert decided.provenance["app.granted.legal"].start == report.tables["app"].start

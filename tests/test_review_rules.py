@@ -27,8 +27,9 @@ Edit = Callable[[str, Report], str]
 def change_cell(key: str, printed: str | None = None) -> Edit:
     def edit(text: str, report: Report) -> str:
         span = report.provenance[key]
-        new = printed if printed is not None else str(int(text[span.start:span.end]) + 1)
+        new = printed if printed is not None else str(int(text[span.start : span.end]) + 1)
         return text[: span.start] + new + text[span.end :]
+
     return edit
 
 
@@ -36,7 +37,7 @@ def change_prose(text: str, report: Report) -> str:
     """Make the prose state a number the tables contradict."""
     for key in ("applications_received", "applications_closed", "applications_pending"):
         if (span := report.provenance.get(f"narrative.{key}")) is not None:
-            printed = text[span.start:span.end]
+            printed = text[span.start : span.end]
             new = str(int(printed) + 1) if printed.isdigit() else "收到政府信息公开申请7件"
             return text[: span.start] + new + text[span.end :]
     raise AssertionError("no narrative fact to change")
@@ -70,8 +71,9 @@ def run(*args: str) -> Any:
     return result
 
 
-@pytest.mark.parametrize(("prefix", "rule", "what", "edit"), CASES,
-                         ids=[f"{p}-{r}-{w.replace(' ', '_')}" for p, r, w, _ in CASES])
+@pytest.mark.parametrize(
+    ("prefix", "rule", "what", "edit"), CASES, ids=[f"{p}-{r}-{w.replace(' ', '_')}" for p, r, w, _ in CASES]
+)
 def test_round_trip(tmp_path: Path, prefix: str, rule: str, what: str, edit: Edit) -> None:
     original = seed(prefix)
     path, queue = tmp_path / original.name, str(tmp_path / "review.db")
@@ -82,8 +84,7 @@ def test_round_trip(tmp_path: Path, prefix: str, rule: str, what: str, edit: Edi
     assert rule in raised, f"{what}: expected {rule}, got {sorted(raised)}"
     open_items = [item for item in first["review"] if item["status"] == "open"]
     for item in open_items:
-        run("review", "resolve", item["id"], "--confirm-as-printed", "--by", "tester", "--note", what,
-            "--queue", queue)
+        run("review", "resolve", item["id"], "--confirm-as-printed", "--by", "tester", "--note", what, "--queue", queue)
 
     second = json.loads(run(str(path), "--queue", queue).stdout)
     assert second["status"] == "accepted"

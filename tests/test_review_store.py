@@ -45,8 +45,10 @@ def test_writing_twice_keeps_one_copy_of_each_item(tmp_path: Path, report: Repor
         assert (first.added, first.kept) == (2, 0)
         assert (second.added, second.kept, second.withdrawn) == (0, 2, 0)
         assert {i.id: i.created_at for i in store.items()} == created
-        assert store.counts() == {"app.flow": {"open": 1, "resolved": 0, "withdrawn": 0},
-                                  "app.row_sum": {"open": 1, "resolved": 0, "withdrawn": 0}}
+        assert store.counts() == {
+            "app.flow": {"open": 1, "resolved": 0, "withdrawn": 0},
+            "app.row_sum": {"open": 1, "resolved": 0, "withdrawn": 0},
+        }
         assert rows(queue, "PRAGMA journal_mode") == [("wal",)]
 
 
@@ -69,8 +71,10 @@ def test_resolutions_are_audited_and_the_audit_log_cannot_be_changed(tmp_path: P
         store.resolve(item.id, "value", by="ann", cell="app.new.total", value=10, note="typo")
         store.resolve(item.id[:8], "confirmed", by="bob", note="no: printed so")
         history = store.history(item.id)
-    assert [(h.by, h.action, h.note) for h in history] == [("ann", "resolve:value", "typo"),
-                                                          ("bob", "resolve:confirmed", "no: printed so")]
+    assert [(h.by, h.action, h.note) for h in history] == [
+        ("ann", "resolve:value", "typo"),
+        ("bob", "resolve:confirmed", "no: printed so"),
+    ]
     assert history[0].old["app.new.total"] == 11 and history[0].new == {"app.new.total": 10}
     assert history[1].old == {"app.new.total": 10}
     for sql in ("UPDATE audit SET by = 'eve'", "DELETE FROM audit"):
@@ -157,21 +161,36 @@ def test_a_process_killed_mid_write_leaves_a_valid_database(tmp_path: Path, repo
 
 def test_a_version_1_queue_is_upgraded_in_place(tmp_path: Path) -> None:
     queue = tmp_path / "old.db"
-    resolution = {"decision": "confirmed", "values": {"app.new.total": 11}, "note": "", "by": "ann",
-                  "at": "2025-01-01T00:00:00.000Z"}
+    resolution = {
+        "decision": "confirmed",
+        "values": {"app.new.total": 11},
+        "note": "",
+        "by": "ann",
+        "at": "2025-01-01T00:00:00.000Z",
+    }
     with sqlite3.connect(queue) as db:
         db.executescript(SCHEMA_V1)
         db.execute("PRAGMA user_version = 1")
-        db.execute("INSERT INTO items (id, sha256, path, rule, cells, reason, parser, status, created_at, resolution) "
-                   "VALUES ('abc123', 'sha-1', 'r.txt', 'app.flow', '[\"app.new.total\"]', 'does not add up', "
-                   "'{\"app.new.total\": 11}', 'resolved', '2025-01-01T00:00:00.000Z', ?)", (json.dumps(resolution),))
-        db.execute("INSERT INTO audit (item_id, at, by, action, old, new) VALUES ('abc123', 'then', 'ann', "
-                   "'resolve:confirmed', '{}', '{}')")
+        db.execute(
+            "INSERT INTO items (id, sha256, path, rule, cells, reason, parser, status, created_at, resolution) "
+            "VALUES ('abc123', 'sha-1', 'r.txt', 'app.flow', '[\"app.new.total\"]', 'does not add up', "
+            "'{\"app.new.total\": 11}', 'resolved', '2025-01-01T00:00:00.000Z', ?)",
+            (json.dumps(resolution),),
+        )
+        db.execute(
+            "INSERT INTO audit (item_id, at, by, action, old, new) VALUES ('abc123', 'then', 'ann', "
+            "'resolve:confirmed', '{}', '{}')"
+        )
     with Store(queue) as store:
         assert store.version() == SCHEMA_VERSION == 2
         item = store.get("abc123")
         assert (item.rule, item.status, item.severity, item.spans, item.parser) == (
-            "app.flow", "resolved", "error", {}, {"app.new.total": 11})
+            "app.flow",
+            "resolved",
+            "error",
+            {},
+            {"app.new.total": 11},
+        )
         assert [d.values for d in store.decisions_for("sha-1")] == [{"app.new.total": 11}]
         assert len(store.history("abc123")) == 1
     assert rows(queue, "SELECT sha256, path FROM documents") == [("sha-1", "r.txt")]

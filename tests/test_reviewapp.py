@@ -16,8 +16,9 @@ from extractor.reviewapp import static_page
 pytestmark = pytest.mark.enable_socket
 
 
-def request(port: int, method: str, path: str, body: dict[str, str] | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+def request(
+    port: int, method: str, path: str, body: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str, dict[str, str]]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     data = urlencode(body) if body is not None else None
     sent = {"Content-Type": "application/x-www-form-urlencoded"} if data else {}

@@ -20,23 +20,41 @@ SEEDS = range(200)
 APPLICANTS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org")
 COLS = (*APPLICANTS, "total")
 RESULTS_COMMON = (
-    "granted", "partial", "denied_secret", "denied_law", "denied_safety",
-    "denied_third_party", "denied_internal", "denied_process", "denied_enforcement",
-    "denied_query", "unable_not_held", "unable_create", "unable_unclear",
-    "rejected_complaint", "rejected_repeat", "rejected_publication", "rejected_excessive",
-    "rejected_confirm")
-RESULTS = {"2021": (*RESULTS_COMMON, "other_overdue_correction", "other_overdue_fee",
-                    "other_other"),
-           "2019": (*RESULTS_COMMON, "other")}
-RL = {g: ("upheld", "corrected", "other", "pending", "total")
-      for g in ("reconsideration", "litigation_direct", "litigation_after")}
-NARRATIVE = {"applications_received": "app.new.total",
-             "applications_closed": "app.total.total",
-             "applications_pending": "app.carried_forward.total"}
+    "granted",
+    "partial",
+    "denied_secret",
+    "denied_law",
+    "denied_safety",
+    "denied_third_party",
+    "denied_internal",
+    "denied_process",
+    "denied_enforcement",
+    "denied_query",
+    "unable_not_held",
+    "unable_create",
+    "unable_unclear",
+    "rejected_complaint",
+    "rejected_repeat",
+    "rejected_publication",
+    "rejected_excessive",
+    "rejected_confirm",
+)
+RESULTS = {
+    "2021": (*RESULTS_COMMON, "other_overdue_correction", "other_overdue_fee", "other_other"),
+    "2019": (*RESULTS_COMMON, "other"),
+}
+RL = {
+    g: ("upheld", "corrected", "other", "pending", "total")
+    for g in ("reconsideration", "litigation_direct", "litigation_after")
+}
+NARRATIVE = {
+    "applications_received": "app.new.total",
+    "applications_closed": "app.total.total",
+    "applications_pending": "app.carried_forward.total",
+}
 
 
-def violations(cells: dict[str, int | float], template: str,
-               narrative: dict[str, int]) -> set[str]:
+def violations(cells: dict[str, int | float], template: str, narrative: dict[str, int]) -> set[str]:
     """Rule ids that fail; a check with a missing cell is not run."""
     bad: set[str] = set()
 
@@ -47,10 +65,8 @@ def violations(cells: dict[str, int | float], template: str,
 
     rows = ("new", "carried_over", *RESULTS[template], "total", "carried_forward")
     for c in COLS:
-        check("app.flow", [f"app.new.{c}", f"app.carried_over.{c}"],
-              [f"app.total.{c}", f"app.carried_forward.{c}"])
-        check("app.results_sum", [f"app.total.{c}"],
-              [f"app.{r}.{c}" for r in RESULTS[template]])
+        check("app.flow", [f"app.new.{c}", f"app.carried_over.{c}"], [f"app.total.{c}", f"app.carried_forward.{c}"])
+        check("app.results_sum", [f"app.total.{c}"], [f"app.{r}.{c}" for r in RESULTS[template]])
     for r in rows:
         check("app.row_sum", [f"app.{r}.total"], [f"app.{r}.{c}" for c in APPLICANTS])
     for g, cols in RL.items():
@@ -76,8 +92,7 @@ def test_random_report_is_balanced_and_well_typed(seed: int) -> None:
     app = {k for k in r.cells if k.startswith("app.")}
     rows = ("new", "carried_over", *RESULTS[r.template_app], "total", "carried_forward")
     assert app == {f"app.{row}.{c}" for row in rows for c in COLS}
-    assert {k for k in r.cells if k.startswith("rl.")} == {
-        f"rl.{g}.{c}" for g, cols in RL.items() for c in cols}
+    assert {k for k in r.cells if k.startswith("rl.")} == {f"rl.{g}.{c}" for g, cols in RL.items() for c in cols}
     assert ("a20.regulations.issued" in r.cells) == (r.template_a20 == "2021")
     for key, v in r.cells.items():
         col = key.rsplit(".", 1)[1]
@@ -103,8 +118,7 @@ def test_distribution_covers_the_interesting_cases() -> None:
     assert any(r.blanks for r in reps) and any(r.tables_as_images for r in reps)
     assert {r.template_app for r in reps} == {"2019", "2021"}
     assert any(r.cells.get("a20.fees.change", 0) < 0 for r in reps)
-    assert any(0 < r.cells.get("a20.fees.amount", 0) != int(r.cells["a20.fees.amount"])
-               for r in reps)
+    assert any(0 < r.cells.get("a20.fees.amount", 0) != int(r.cells["a20.fees.amount"]) for r in reps)
 
 
 def numbers_in(text: str) -> set[str]:
@@ -138,8 +152,7 @@ def test_render_every_layout_shows_every_gold_number(seed: int) -> None:
 def test_render_is_deterministic_and_rejects_unknown_layouts() -> None:
     r = report(1)
     for layout in synth.LAYOUTS:
-        assert synth.render(r, layout, random.Random(9)) == synth.render(
-            r, layout, random.Random(9))
+        assert synth.render(r, layout, random.Random(9)) == synth.render(r, layout, random.Random(9))
     with pytest.raises(ValueError):
         synth.render(r, "pdf", random.Random(0))
 
@@ -197,8 +210,7 @@ def test_blank_cell_prints_as_an_empty_field() -> None:
     text = synth.render(r, "tab", random.Random(0), noise=False)
     line = next(x for x in text.splitlines() if "予以公开" in x)
     fields = line.rstrip("\t").split("\t")
-    assert fields[-7] == "" and fields[-6:] == [
-        str(r.cells[f"app.granted.{c}"]) for c in COLS[1:]]
+    assert fields[-7] == "" and fields[-6:] == [str(r.cells[f"app.granted.{c}"]) for c in COLS[1:]]
 
 
 def test_tables_as_images_keep_headings_but_no_tables() -> None:
@@ -219,11 +231,11 @@ def test_perturb_breaks_the_rule_it_names() -> None:
         gold = synth.gold_cells(p)
         bad = violations(gold, p.template_app, p.narrative)
         assert rule in bad, (seed, key, rule)
-        allowed = {"app.row_sum", "app.flow", "app.results_sum"} if rule == "app.row_sum" \
-            else {rule}
+        allowed = {"app.row_sum", "app.flow", "app.results_sum"} if rule == "app.row_sum" else {rule}
         assert bad <= allowed, (seed, key, bad)
         changed = {k for k in r.cells if r.cells[k] != p.cells[k]} | {
-            f"narrative.{k}" for k in r.narrative if r.narrative[k] != p.narrative[k]}
+            f"narrative.{k}" for k in r.narrative if r.narrative[k] != p.narrative[k]
+        }
         assert changed == {key}
         assert not p.tables_as_images and p.blanks == r.blanks
     assert rules == {"app.row_sum", "rl.group_sum", "narrative.mismatch"}
