@@ -123,7 +123,7 @@ def _matchable(text: str) -> str:
     return "".join(_one_char(ch) for ch in halfwidth(text))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _one_char(ch: str) -> str:
     converted = simplified(ch)
     return converted if len(converted) == 1 else ch

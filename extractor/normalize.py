@@ -52,7 +52,7 @@ def simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def norm(text: str) -> str:
     """A matching key: simplified, half-width, no spaces or punctuation."""
     # Hong Kong and Taiwan print 資訊 where the mainland prints 信息; OpenCC keeps 资讯.
@@ -64,13 +64,13 @@ def strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text, count=1)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def label_key(text: str) -> str:
     """Normalised label with its list marker removed."""
     return norm(strip_numbering(halfwidth(text).strip()))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def read_number(printed: str, kind: ValueKind = "count") -> int | float | None:
     """The value of a printed table cell, or None when the text is not a number.
 

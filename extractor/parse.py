@@ -136,7 +136,7 @@ def _score_matrix(run_list: Sequence[Run], rows: Sequence[Row]) -> list[list[flo
     return matrix
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _run_scores(candidates: tuple[str, ...], labels: tuple[tuple[int, str], ...], n_rows: int) -> tuple[float, ...]:
     best: tuple[float, ...] = (0.0,) * n_rows
     for candidate in candidates:
@@ -144,7 +144,7 @@ def _run_scores(candidates: tuple[str, ...], labels: tuple[tuple[int, str], ...]
     return best
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _row_scores(candidate: str, labels: tuple[tuple[int, str], ...], n_rows: int) -> tuple[float, ...]:
     """Best fuzzy score of one printed label against every template row; labels repeat across reports."""
     best = [0.0] * n_rows
