@@ -92,14 +92,20 @@ def _paragraphs(lines: list[Line]) -> list[tuple[str, list[int]]]:
     paragraphs: list[tuple[str, list[int]]] = []
     text, offsets = "", list[int]()
     for line in [*lines, Line([], 0, 0)]:
-        cell = line.cells[0] if len(line.cells) == 1 else None
-        if cell is None or not cell.text:
+        cells = [c for c in line.cells if c.text]
+        # A grid row is not prose; a wrapped prose line may still come as several cells when a
+        # number at its end was split off ("…结转下年度 4" / "件，…"), so those are joined back.
+        if not cells or (line.separated and len(cells) > 1):
             if len(text) >= 6:
                 paragraphs.append((text, offsets))
             text, offsets = "", []
             continue
-        text += cell.text
-        offsets += range(cell.start, cell.start + len(cell.text))
+        for index, cell in enumerate(cells):
+            if index:
+                text += " "
+                offsets.append(cells[index - 1].end)
+            text += cell.text
+            offsets += range(cell.start, cell.start + len(cell.text))
     return paragraphs
 
 
