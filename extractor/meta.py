@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .layout import Line
 from .normalize import halfwidth, simplified
 
-_TITLE = re.compile(r"政府(?:信息|资讯)公开(?:工作)?(?:\s*\d{4}\s*年)?(?:年度)?(?:工作)?报告")
+_TITLE = re.compile(r"政府(?:信息|资讯)公开(?:工作)?(?:\s*\d{4}\s*年度?)?(?:年度)?(?:工作)?报告")
 _YEAR = re.compile(r"(\d{4})\s*年")
 _CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})\s*年")
 _CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0"}
