@@ -45,7 +45,7 @@ def _from_title(texts: list[str], lines: list[Line], index: int, joined: str, ma
     previous = _previous_nonempty(texts, index)
     if previous is not None and len(_clean(title)) < 2:
         title = texts[previous] + title
-    year = _year(title) or _year(joined[match.end() :])
+    year = _year(joined[: match.end()]) or _year(joined[match.end() :])
     if year is None and previous is not None:
         year = _year(texts[previous])
     return MetaRead(
