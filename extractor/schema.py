@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from .template import TableId, TemplateVersion
 
@@ -56,6 +56,12 @@ class Span(_Strict):
     )
     reviewer: str | None = Field(default=None, description="Who resolved it, when by is 'reviewer'.")
     at: str | None = Field(default=None, description="When it was resolved (ISO 8601), when by is 'reviewer'.")
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A report carries hundreds of spans and most have no page, place or reviewer: writing
+        # those as nulls would be half of every output line. Reading them back gives None again.
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class Check(_Strict):
