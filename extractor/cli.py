@@ -47,7 +47,11 @@ def main() -> None:
 
     \b
     extract FILE...            read reports (.txt .md .html .mhtml .pdf .docx), one JSON object per report
-    extract review --help      the review queue: list, show, resolve, export
+      --pretty, -o OUT           indented JSON; write to a file
+      --queue review.db          also write review items, and apply decisions stored there
+      --model NAME               also read with a language model (--base-url, --api-key, --mode ...)
+      all options: extract run --help
+    extract review --help      the review queue: list, show, resolve, export, serve
     extract batch --help       whole directories, resumable, with progress
 
     Exit codes: 0 every file processed; 2 unusable input or options (one stderr line per
