@@ -140,9 +140,26 @@ def _split_spaces(raw: str, start: int) -> list[Cell]:
     return cells
 
 
+_SIGNS = frozenset(["增", "减", "增加", "减少", "減", "増", "+", "＋"])
+_UNITS = frozenset(["万元", "元", "萬元", "件", "个", "個", "条", "條", "项", "項"])
+
+
+def _attach_signs_and_units(piece: str, tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """"减 1043" and "7249.4746 万元" are one value each, printed with a space inside."""
+    out: list[tuple[str, int]] = []
+    for text, at in tokens:
+        if out and out[-1][0] in _SIGNS and looks_numeric(text):
+            out[-1] = (piece[out[-1][1] : at + len(text)], out[-1][1])
+        elif out and text in _UNITS and looks_numeric(out[-1][0]):
+            out[-1] = (piece[out[-1][1] : at + len(text)], out[-1][1])
+        else:
+            out.append((text, at))
+    return out
+
+
 def _split_trailing_numbers(piece: str, start: int, before: str) -> list[Cell]:
     """'（一）予以公开 0 0 1' or '0 0 1' printed with single spaces: split the numbers off."""
-    tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(piece)]
+    tokens = _attach_signs_and_units(piece, [(m.group(), m.start()) for m in _TOKEN.finditer(piece)])
     cut = len(tokens)
     while cut > 0 and looks_numeric(tokens[cut - 1][0]):
         cut -= 1

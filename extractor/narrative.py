@@ -93,9 +93,10 @@ def _paragraphs(lines: list[Line]) -> list[tuple[str, list[int]]]:
     text, offsets = "", list[int]()
     for line in [*lines, Line([], 0, 0)]:
         cells = [c for c in line.cells if c.text]
-        # A grid row is not prose; a wrapped prose line may still come as several cells when a
-        # number at its end was split off ("…结转下年度 4" / "件，…"), so those are joined back.
-        if not cells or (line.separated and len(cells) > 1):
+        # A table row is not prose; a wrapped prose line may still come as two cells when a
+        # number at its end was split off ("…，结转下年度 4" / "件，…"), so those are joined back.
+        sentence_and_number = len(cells) == 2 and not line.separated and len(cells[0].text) >= 10
+        if not cells or (len(cells) > 1 and not sentence_and_number):
             if len(text) >= 6:
                 paragraphs.append((text, offsets))
             text, offsets = "", []

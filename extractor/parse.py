@@ -42,6 +42,7 @@ from .tokens import Region, Run, Token, find_regions, header_columns, join_split
 
 MATCH_FLOOR = 55.0  # a label scoring below this is not trusted to name a row on its own
 UNMATCHED_ROW_COST = 20.0
+MAX_FRAGMENTS = 8
 
 
 @dataclass(slots=True)
@@ -114,9 +115,9 @@ def _candidates(run: Run) -> list[str]:
     before = [b for b in before if b]
     after = [a for a in after if a]
     out: list[str] = []
-    for k in (1, 2, 3):
-        if len(before) >= k:
-            out.append("".join(before[-k:]))
+    # A narrow label column wraps one label into many fragments (up to seven in real PDF text).
+    for k in range(1, min(len(before), MAX_FRAGMENTS) + 1):
+        out.append("".join(before[-k:]))
     if before:
         for k in (1, 2):
             if len(after) >= k:

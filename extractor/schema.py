@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_serializer
 
 from .template import TableId, TemplateVersion
 
@@ -56,12 +56,6 @@ class Span(_Strict):
     )
     reviewer: str | None = Field(default=None, description="Who resolved it, when by is 'reviewer'.")
     at: str | None = Field(default=None, description="When it was resolved (ISO 8601), when by is 'reviewer'.")
-
-    @model_serializer(mode="wrap")
-    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A report carries hundreds of spans and most have no page, place or reviewer: writing
-        # those as nulls would be half of every output line. Reading them back gives None again.
-        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class Check(_Strict):
@@ -137,6 +131,12 @@ class Report(_Strict):
     status: Status
     tables: dict[TableId, TableState] = Field(default_factory=dict)
     extraction: Extraction | None = None
+
+    @field_serializer("provenance", mode="wrap")
+    def _omit_absent(self, value: dict[str, Span], handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Hundreds of spans per report, most with no page, place or reviewer: written as nulls those
+        # would be half of every output line. Reading them back gives None again.
+        return {key: {k: v for k, v in span.items() if v is not None} for key, span in handler(value).items()}
 
 
 # ---- what a language model fills -----------------------------------------------------
