@@ -11,27 +11,21 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: the cell-key tables live in synth
+
+from synth import APP_COLS as COLS
+from synth import DENIED as DENIED  # re-exported for cases.py
+from synth import OTHER_2021 as OTHER21
+from synth import REJECTED as REJECTED
+from synth import RL_COLS, RL_GROUPS
+from synth import UNABLE as UNABLE
+
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent.parent / "shared"
-COLS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org", "total")
-RL_GROUPS = ("reconsideration", "litigation_direct", "litigation_after")
-RL_COLS = ("upheld", "corrected", "other", "pending", "total")
-DENIED = (
-    "denied_secret",
-    "denied_law",
-    "denied_safety",
-    "denied_third_party",
-    "denied_internal",
-    "denied_process",
-    "denied_enforcement",
-    "denied_query",
-)
-UNABLE = ("unable_not_held", "unable_create", "unable_unclear")
-REJECTED = ("rejected_complaint", "rejected_repeat", "rejected_publication", "rejected_excessive", "rejected_confirm")
-OTHER21 = ("other_overdue_correction", "other_overdue_fee", "other_other")
 
 # (top label, group label, row label, key) exactly as the State Council template prints them.
 ROWS_2021: list[tuple[str, str, str, str]] = [

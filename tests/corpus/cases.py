@@ -10,7 +10,9 @@ from __future__ import annotations
 import html
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -25,8 +27,19 @@ A20_0 = lines_of("000", 37, 85)  # heading 主动公开政府信息情况 + tabl
 APP_0 = lines_of("000", 86, 373)  # heading + table 三
 RL_0 = lines_of("000", 374, 430)  # heading + table 四
 TAIL0 = lines_of("000", 431, 438)  # 五、六、
+A20_HEAD = "二、主动公开政府信息情况"
 APP_HEAD = "三、收到和处理政府信息公开申请情况"
 RL_HEAD = "四、政府信息公开行政复议、行政诉讼情况"
+H1_0 = "北京市城市管理综合行政执法局2023年政府信息公开工作年度报告"  # the title on one line (HTML, Markdown)
+# Four-digit figures (1209 closed), balanced.
+BIG = {
+    "app.new.natural": 1209,
+    "app.new.total": 1210,
+    "app.unable_not_held.natural": 1207,
+    "app.unable_not_held.total": 1207,
+    "app.total.natural": 1208,
+    "app.total.total": 1209,
+}
 
 
 def web_seed(grid: list[list[str]]) -> str:
@@ -42,6 +55,60 @@ def doc0(
 
 def with_cells(changes: dict) -> dict:  # type: ignore[type-arg]
     return C0 | changes
+
+
+def case0(name: str, text: str, *, ext: str = "txt", **kw: Any) -> None:
+    """A case on seed 000."""
+    case(name, ext, text, "000", **kw)
+
+
+def inject_case(name: str, inj: dict, layout: Callable[[list[list[str]]], str], note: str) -> None:  # type: ignore[type-arg]
+    """Seed 000 with the cells `inj` changed in table 三, printed by `layout`."""
+    case0(name, doc0(APP_HEAD + "\n" + layout(b.app_grid(with_cells(inj)))), changes=inj, note=note)
+
+
+def retitled(section: str, head: str) -> str:
+    """A section (heading line + table) with another heading."""
+    return head + "\n" + section.split("\n", 1)[1]
+
+
+def blank_cell(key: str) -> Callable[[str, object], str]:
+    """A `fmt_value` printing the cell `key` blank and every other number as is."""
+    return lambda k, value: "" if k == key else str(value)
+
+
+def single_spaced(grid: list[list[str]]) -> str:
+    """A WeChat/article copy of table 三: label then its numbers, all separated by single spaces."""
+    head = b.APP_NOTE + "\n申请人情况\n自然人 商业企业 科研机构 社会公益组织 法律服务机构 其他 总计"
+    return head + "\n" + "\n".join("".join(c for c in row[:3] if c) + " " + " ".join(row[3:]) for row in grid[3:])
+
+
+def rl_rows(cells: dict) -> str:  # type: ignore[type-arg]
+    """Section 四 with table 四 as three labelled rows (one per group)."""
+    groups = (
+        ("行政复议", "reconsideration"),
+        ("行政诉讼（未经复议直接起诉）", "litigation_direct"),
+        ("行政诉讼（复议后起诉）", "litigation_after"),
+    )
+    rows = [f"{label}\t" + "\t".join(str(cells[f"rl.{g}.{c}"]) for c in b.RL_COLS) for label, g in groups]
+    return RL_HEAD + "\n\t结果维持\t结果纠正\t其他结果\t尚未审结\t总计\n" + "\n".join(rows)
+
+
+def sections_doc(
+    render: Callable[[list[list[str]]], str],
+    app: list[list[str]],
+    *,
+    cells: dict = C0,  # type: ignore[type-arg]
+    prose: str = PROSE0,
+    head: str = "{}",
+    title: str = H1_0,
+) -> str:
+    """A converter's output (Markdown, pandoc): title, prose, then each heading (`head` formats it) and its
+    table as `render` prints it; tables 二 and 四 from `cells`, table 三 from the grid `app`."""
+    parts = [title, prose]
+    for heading, grid in ((A20_HEAD, b.a20_grid(cells)), (APP_HEAD, app), (RL_HEAD, b.rl_grid(cells))):
+        parts += [head.format(heading), render(grid)]
+    return "\n\n".join([*parts, TAIL0]) + "\n"
 
 
 def app_html(cells: dict, *, cms: bool = True) -> str:  # type: ignore[type-arg]
@@ -106,63 +173,31 @@ def paragraphs(text: str) -> str:
 def build_all() -> None:
     grid0 = b.app_grid(C0)
 
-    case(
+    case0(
         "c01_cms_no_blank_lines",
-        "txt",
         doc0(APP_HEAD + "\n" + b.web_no_blank(grid0)),
-        "000",
         note="table 三 copied from another CMS: each non-empty cell on its own line, no blank lines, no tabs",
     )
-    case(
+    case0(
         "c02_two_cells_per_line",
-        "txt",
         doc0(APP_HEAD + "\n" + b.pairs(grid0)),
-        "000",
         note="table 三 printed two cells per line (tab between)",
     )
-    case(
-        "c03_paren_headings",
-        "txt",
-        doc0(
-            "（三）收到和处理政府信息公开申请情况\n" + APP_0.split("\n", 1)[1],
-            a20="（二）主动公开政府信息情况\n" + A20_0.split("\n", 1)[1],
-            rl="（四）政府信息公开行政复议、行政诉讼情况\n" + RL_0.split("\n", 1)[1],
+    for name, numbers, note in (
+        ("c03_paren_headings", ("（二）", "（三）", "（四）"), "section headings numbered （二）（三）（四）"),
+        (
+            "c04_biao_headings",
+            ("表一：", "表二：", "表三："),
+            "table captions 表一/表二/表三 instead of section numbers",
         ),
-        "000",
-        note="section headings numbered （二）（三）（四）",
-    )
-    case(
-        "c04_biao_headings",
-        "txt",
-        doc0(
-            "表二：收到和处理政府信息公开申请情况\n" + APP_0.split("\n", 1)[1],
-            a20="表一：主动公开政府信息情况\n" + A20_0.split("\n", 1)[1],
-            rl="表三：政府信息公开行政复议、行政诉讼情况\n" + RL_0.split("\n", 1)[1],
-        ),
-        "000",
-        note="table captions 表一/表二/表三 instead of section numbers",
-    )
-    md = (
-        "\n\n".join(
-            [
-                "# 北京市城市管理综合行政执法局2023年政府信息公开工作年度报告",
-                PROSE0,
-                "**二、主动公开政府信息情况**",
-                b.markdown(b.a20_grid(C0)),
-                "**三、收到和处理政府信息公开申请情况**",
-                b.markdown(grid0),
-                "**四、政府信息公开行政复议、行政诉讼情况**",
-                b.markdown(b.rl_grid(C0)),
-                TAIL0,
-            ]
-        )
-        + "\n"
-    )
-    case(
+    ):
+        # head[2:] drops the 二、/三、/四、 of the usual heading.
+        a20, app, rl = (number + head[2:] for number, head in zip(numbers, (A20_HEAD, APP_HEAD, RL_HEAD), strict=True))
+        case0(name, doc0(retitled(APP_0, app), a20=retitled(A20_0, a20), rl=retitled(RL_0, rl)), note=note)
+    case0(
         "c05_markdown_bold_headings",
-        "md",
-        md,
-        "000",
+        sections_doc(b.markdown, grid0, head="**{}**", title="# " + H1_0),
+        ext="md",
         note="Markdown from a converter: bold headings, pipe tables with empty merged cells",
     )
     variants = {
@@ -173,11 +208,9 @@ def build_all() -> None:
         "denied_safety": '3.危及"三安全一稳定"',
         "denied_process": "6.属于四类过程信息",
     }
-    case(
+    case0(
         "c06_label_wording_variants",
-        "txt",
         doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(C0, labels=variants))),
-        "000",
         note="tab rows; label variants: 本年新收政府信息公开申请, 上年度结转, 总计, 结转下年度继续办理的申请, "
         "straight quotes, 四类过程信息",
     )
@@ -188,22 +221,18 @@ def build_all() -> None:
         + "\n注：1.本表“自然人”含委托代理人代为提交的申请1件。\n2.结转下年度继续办理的1件已于2024年1月办结。"
     )
     notes_rl = RL_0 + "\n注：行政复议1件，经复议维持原答复。"
-    case(
+    case0(
         "c07_notes_in_tables",
-        "txt",
         doc0(notes_app, rl=notes_rl),
-        "000",
         note="单位：件 above table 三, 注： lines with numbers below tables 三 and 四",
     )
     title8 = (
         "首页 > 政务公开 > 政府信息公开年报\n\n北京市城市管理综合行政执法局\n2023年政府信息公开\n工作年度报告\n"
         "发布时间：2024-01-19 09:30    来源：北京市城市管理综合行政执法局\n"
     )
-    case(
+    case0(
         "c08_breadcrumb_three_line_title",
-        "txt",
         doc0(APP_0, title=title8),
-        "000",
         note="site breadcrumb, title spread over three lines, publication date 2024 below it",
     )
     t1, g1 = seed("001")
@@ -227,67 +256,37 @@ def build_all() -> None:
         meta={"agency": "沙河市城市管理综合行政执法局", "year": 2022, "template": "2019"},
         note="a 2022 report printing the 2019 tables: template.outdated (a warning, so still accepted)",
     )
-    rl_rows = (
-        RL_HEAD + "\n\t结果维持\t结果纠正\t其他结果\t尚未审结\t总计\n行政复议\t1\t0\t0\t0\t1\n"
-        "行政诉讼（未经复议直接起诉）\t0\t0\t0\t0\t0\n行政诉讼（复议后起诉）\t2\t0\t0\t1\t3"
-    )
-    case(
+    inj = {"rl.litigation_after.upheld": 2, "rl.litigation_after.pending": 1, "rl.litigation_after.total": 3}
+    case0(
         "c11_rl_three_rows",
-        "txt",
-        doc0(APP_0, rl=rl_rows),
-        "000",
-        changes={"rl.litigation_after.upheld": 2, "rl.litigation_after.pending": 1, "rl.litigation_after.total": 3},
+        doc0(APP_0, rl=rl_rows(with_cells(inj))),
+        changes=inj,
         note="table 四 printed as three rows with group labels (litigation_after changed to 2/0/0/1/3)",
     )
     order = ("total", *b.COLS[:-1])
-    case(
+    case0(
         "c12_total_column_first",
-        "txt",
         doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(C0, cols=order))),
-        "000",
         note="table 三 tab rows with the 总计 column printed first",
     )
-    big = {
-        "app.new.natural": 1209,
-        "app.new.total": 1210,
-        "app.unable_not_held.natural": 1207,
-        "app.unable_not_held.total": 1207,
-        "app.total.natural": 1208,
-        "app.total.total": 1209,
-    }
 
     def spaced(key: str, value: object) -> str:
         text = str(value)
         return text[:-3] + " " + text[-3:] if len(text) > 3 else text
 
-    case(
+    case0(
         "c13_numbers_with_spaces",
-        "txt",
         doc0(
-            APP_HEAD + "\n" + web_seed(b.app_grid(with_cells(big), fmt_value=spaced)),
+            APP_HEAD + "\n" + web_seed(b.app_grid(with_cells(BIG), fmt_value=spaced)),
             prose=PROSE0.replace("办结依申请公开申请9件", "办结依申请公开申请1209件"),
         ),
-        "000",
-        changes=big,
+        changes=BIG,
         note="thousands printed with a space inside ('1 209'); seed layout; prose updated to 1209",
     )
-    body = (
-        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-        + paragraphs(PROSE0)
-        + "\n<p><strong>二、主动公开政府信息情况</strong></p>\n"
-        + b.html_table(b.a20_grid(C0))
-        + "\n<p><strong>三、收到和处理政府信息公开申请情况</strong></p>\n"
-        + app_html(C0)
-        + "\n<p><strong>四、政府信息公开行政复议、行政诉讼情况</strong></p>\n"
-        + b.html_table(b.rl_grid(C0))
-        + "\n"
-        + paragraphs(TAIL0)
-    )
-    case(
+    case0(
         "c14_html_cms",
-        "html",
-        html_page(body),
-        "000",
+        html_page(report_html(app_html(C0), cells=C0, prose=PROSE0, strong=True)),
+        ext="html",
         note="CMS page: nav menu, breadcrumb, rowspan/colspan, <div><p><span> and <br/> inside cells, footer 第1页",
     )
     one = (
@@ -302,21 +301,16 @@ def build_all() -> None:
         + paragraphs(TAIL0).replace("\n", "")
         + "</body></html>"
     )
-    case("c15_html_one_line", "html", one, "000", note="the whole HTML document on one line")
-    case(
+    case0("c15_html_one_line", one, ext="html", note="the whole HTML document on one line")
+    case0(
         "c16_pdf_layout_wide_labels",
-        "txt",
         doc0(APP_HEAD + "\n" + b.pdf_layout(grid0)),
-        "000",
         note="pdftotext -layout table 三: 60-column label field, labels wrapped at 22 chars, numbers single-spaced",
     )
-    inj = {"app.new.natural": 8}
-    case(
+    inject_case(
         "c17_inject_new_natural",
-        "txt",
-        doc0(APP_HEAD + "\n" + web_seed(b.app_grid(with_cells(inj)))),
-        "000",
-        changes=inj,
+        {"app.new.natural": 8},
+        web_seed,
         note="app.new.natural 9 -> 8 (breaks app.flow natural and app.row_sum new)",
     )
     t2, _ = seed("002")
@@ -341,13 +335,10 @@ def build_all() -> None:
         changes=inj,
         note="seed 001 with granted 2 -> 3 in natural and total (rows add up; app.results_sum breaks)",
     )
-    inj = {"app.carried_over.natural": 1, "app.carried_over.total": 1}
-    case(
+    inject_case(
         "c20_inject_flow",
-        "txt",
-        doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(with_cells(inj)))),
-        "000",
-        changes=inj,
+        {"app.carried_over.natural": 1, "app.carried_over.total": 1},
+        b.tabbed,
         note="carried_over 0 -> 1 in natural and total: only app.flow breaks",
     )
     case(
@@ -358,11 +349,9 @@ def build_all() -> None:
         rules={"narrative.mismatch"},
         note="seed 001 prose says 6 applications received; the table says 5",
     )
-    case(
+    case0(
         "c22_narrative_closed",
-        "txt",
         doc0(APP_0, prose=PROSE0.replace("办结依申请公开申请9件", "办结依申请公开申请8件")),
-        "000",
         rules={"narrative.mismatch"},
         note="seed 000 prose says 8 closed; app.total.total is 9",
     )
@@ -372,7 +361,7 @@ def build_all() -> None:
                 TITLE0,
                 PROSE0,
                 "",
-                "二、主动公开政府信息情况",
+                A20_HEAD,
                 "（表格见下图）",
                 "",
                 APP_HEAD,
@@ -386,11 +375,9 @@ def build_all() -> None:
         )
         + "\n"
     )
-    case(
+    case0(
         "c23_prose_only",
-        "txt",
         prose_only,
-        "000",
         no_cells=True,
         rules={"table.missing"},
         meta={"agency": "北京市城市管理综合行政执法局", "year": 2023, "template": None},
@@ -401,16 +388,11 @@ def build_all() -> None:
     from extractor.normalize import simplified  # noqa: F401  (only to make sure opencc is present)
 
     trad = opencc.OpenCC("s2t").convert(T0)
-    case("c24_traditional", "txt", trad, "000", note="seed 000 converted to traditional characters")
+    case0("c24_traditional", trad, note="seed 000 converted to traditional characters")
 
-    def blank(key: str, value: object) -> str:
-        return "" if key == "app.denied_law.legal" else str(value)
-
-    case(
+    case0(
         "c25_blank_cell",
-        "txt",
-        doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(C0, fmt_value=blank))),
-        "000",
+        doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(C0, fmt_value=blank_cell("app.denied_law.legal")))),
         drop=("app.denied_law.legal",),
         rules={"table.incomplete"},
         note="tab rows; app.denied_law.legal printed blank: left out, table.incomplete",
@@ -424,37 +406,27 @@ def build_all() -> None:
                 return mark
         return str(value)
 
-    case(
+    case0(
         "c26_dash_zeros",
-        "txt",
         doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(C0, fmt_value=dashes))),
-        "000",
         note="zeros printed as - — / ／ in the result rows",
     )
     full = str.maketrans("0123456789", "０１２３４５６７８９")
-    case(
+    case0(
         "c27_fullwidth_digits",
-        "txt",
         doc0(APP_HEAD + "\n" + b.tabbed(b.app_grid(C0, fmt_value=lambda k, v: str(v).translate(full)))),
-        "000",
         note="table 三 numbers in full-width digits",
     )
     case("c28_gbk_crlf", "txt", t1.replace("\n", "\r\n"), "001", encoding="gbk", note="seed 001 in GBK with CRLF")
+    # A sentence between each heading and its table.
     app29 = (
         APP_HEAD
-        + "\n2023年，本机关共收到政府信息公开申请10件，上年结转0件；办结9件，结转下年度继续办理1件。具体情况如下：\n"
-        + APP_0.split("\n", 1)[1]
+        + "\n2023年，本机关共收到政府信息公开申请10件，上年结转0件；办结9件，结转下年度继续办理1件。具体情况如下："
     )
-    rl29 = (
-        RL_HEAD
-        + "\n2023年，本机关发生政府信息公开行政复议1件，结果维持1件；未发生行政诉讼。\n"
-        + RL_0.split("\n", 1)[1]
-    )
-    case(
+    rl29 = RL_HEAD + "\n2023年，本机关发生政府信息公开行政复议1件，结果维持1件；未发生行政诉讼。"
+    case0(
         "c29_prose_inside_sections",
-        "txt",
-        doc0(app29, rl=rl29),
-        "000",
+        doc0(retitled(APP_0, app29), rl=retitled(RL_0, rl29)),
         note="a sentence with numbers (consistent) between each heading and its table",
     )
     lines31 = []
@@ -467,11 +439,9 @@ def build_all() -> None:
             lines31.append(group)
         lines31.append(label + "\t" + values)
     head31 = b.APP_NOTE + "\n\t自然人\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\t总计"
-    case(
+    case0(
         "c30_group_heading_rows",
-        "txt",
         doc0(APP_HEAD + "\n" + head31 + "\n" + "\n".join(lines31)),
-        "000",
         note="Word export with unmerged cells: group headings (三、本年度办理结果, （三）不予公开 …) "
         "on lines of their own, one-row header",
     )
@@ -488,11 +458,9 @@ def build_all() -> None:
             *rows[14:],
         ]
     )
-    case(
+    case0(
         "c31_page_break_repeated_header",
-        "txt",
         doc0(APP_HEAD + "\n" + broken),
-        "000",
         note="tab rows with a page number and the column header repeated mid-table (Word/PDF page break)",
     )
 
@@ -520,22 +488,14 @@ def pandoc_grid(grid: list[list[str]]) -> str:
 def more_cases() -> None:
     grid0 = b.app_grid(C0)
     t0_stripped = "\n".join(line.lstrip("\t") for line in T0.split("\n"))
-    case(
+    case0(
         "c32_seed_tabs_stripped",
-        "txt",
         t0_stripped,
-        "000",
         note="seed 000 with the tab indentation stripped: empty cells become empty lines, like the row gaps",
     )
-    single = []
-    for row in grid0[3:]:
-        single.append("".join(c for c in row[:3] if c) + " " + " ".join(row[3:]))
-    head = b.APP_NOTE + "\n申请人情况\n自然人 商业企业 科研机构 社会公益组织 法律服务机构 其他 总计"
-    case(
+    case0(
         "c33_single_space_rows",
-        "txt",
-        doc0(APP_HEAD + "\n" + head + "\n" + "\n".join(single)),
-        "000",
+        doc0(APP_HEAD + "\n" + single_spaced(grid0)),
         note="a WeChat/article copy: label then its numbers, all separated by single spaces",
     )
     wrapped = []
@@ -546,61 +506,32 @@ def more_cases() -> None:
                 cell = cell[14:]
             if cell:
                 wrapped.append(cell)
-    case(
+    case0(
         "c34_pdf_raw_wrapped_cells",
-        "txt",
         doc0(APP_HEAD + "\n" + "\n".join(wrapped)),
-        "000",
         note="pdftotext without -layout: one cell per line, long labels wrapped at 14 characters, no blank lines",
     )
     no_rl = RL_HEAD + "\n2023年，本机关未发生政府信息公开行政复议、行政诉讼案件。"
-    case(
+    case0(
         "c35_rl_table_omitted",
-        "txt",
         doc0(APP_0, rl=no_rl),
-        "000",
         drop=tuple(k for k in C0 if k.startswith("rl.")),
         rules={"table.missing"},
         note="table 四 not printed (prose says none happened): table.missing for rl",
     )
-    md = (
-        "\n\n".join(
-            [
-                "北京市城市管理综合行政执法局2023年政府信息公开工作年度报告",
-                PROSE0,
-                "二、主动公开政府信息情况",
-                pandoc_grid(b.a20_grid(C0)),
-                "三、收到和处理政府信息公开申请情况",
-                pandoc_grid(grid0),
-                "四、政府信息公开行政复议、行政诉讼情况",
-                pandoc_grid(b.rl_grid(C0)),
-                TAIL0,
-            ]
-        )
-        + "\n"
-    )
-    case("c36_pandoc_grid_tables", "md", md, "000", note="pandoc grid tables (+---+ borders) from a .docx")
+    md = sections_doc(pandoc_grid, grid0)
+    case0("c36_pandoc_grid_tables", md, ext="md", note="pandoc grid tables (+---+ borders) from a .docx")
 
     def commas(key: str, value: object) -> str:
         return f"{value:,}"
 
-    big = {
-        "app.new.natural": 1209,
-        "app.new.total": 1210,
-        "app.unable_not_held.natural": 1207,
-        "app.unable_not_held.total": 1207,
-        "app.total.natural": 1208,
-        "app.total.total": 1209,
-    }
-    case(
+    case0(
         "c37_thousands_commas_tab",
-        "txt",
         doc0(
-            APP_HEAD + "\n" + b.tabbed(b.app_grid(with_cells(big), fmt_value=commas)),
+            APP_HEAD + "\n" + b.tabbed(b.app_grid(with_cells(BIG), fmt_value=commas)),
             prose=PROSE0.replace("办结依申请公开申请9件", "办结依申请公开申请1,209件"),
         ),
-        "000",
-        changes=big,
+        changes=BIG,
         note="tab rows with 1,209-style numbers; prose 1,209",
     )
     word = []
@@ -625,7 +556,7 @@ def more_cases() -> None:
         '<p class="MsoNormal" align="center"><b><span>'
         "北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</span></b></p>\n"
         + paragraphs(PROSE0)
-        + "\n<p><b>二、主动公开政府信息情况</b></p>\n"
+        + f"\n<p><b>{A20_HEAD}</b></p>\n"
         + b.html_table(b.a20_grid(C0))
         + '\n<p><b>三、收到和处理政府信息公开申请情况</b></p>\n<table class="MsoTableGrid" border="1">'
         + word_head
@@ -636,53 +567,31 @@ def more_cases() -> None:
         + paragraphs(TAIL0)
         + "</body></html>"
     )
-    case(
+    case0(
         "c38_word_html_nbsp",
-        "html",
         word_doc,
-        "000",
+        ext="html",
         note="Word 'Save as HTML': MsoNormal <p><span> in cells, <o:p>, &nbsp; in empty label cells",
     )
     inj = {"rl.litigation_direct.total": 1}
-    rl_rows = (
-        RL_HEAD + "\n\t结果维持\t结果纠正\t其他结果\t尚未审结\t总计\n行政复议\t1\t0\t0\t0\t1\n"
-        "行政诉讼（未经复议直接起诉）\t0\t0\t0\t0\t1\n行政诉讼（复议后起诉）\t0\t0\t0\t0\t0"
-    )
-    case(
+    case0(
         "c39_inject_rl_rows",
-        "txt",
-        doc0(APP_0, rl=rl_rows),
-        "000",
+        doc0(APP_0, rl=rl_rows(with_cells(inj))),
         changes=inj,
         note="table 四 as three rows; litigation_direct total 0 -> 1 (rl.group_sum)",
     )
     inj = {"app.rejected_complaint.total": 2}
-    case(
+    case0(
         "c40_inject_in_html",
-        "html",
-        html_page(
-            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-            + paragraphs(PROSE0)
-            + "\n<p><strong>二、主动公开政府信息情况</strong></p>\n"
-            + b.html_table(b.a20_grid(C0))
-            + "\n<p><strong>三、收到和处理政府信息公开申请情况</strong></p>\n"
-            + app_html(with_cells(inj))
-            + "\n<p><strong>四、政府信息公开行政复议、行政诉讼情况</strong></p>\n"
-            + b.html_table(b.rl_grid(C0))
-            + "\n"
-            + paragraphs(TAIL0)
-        ),
-        "000",
+        html_page(report_html(app_html(with_cells(inj)), cells=C0, prose=PROSE0, strong=True)),
+        ext="html",
         changes=inj,
         note="CMS HTML with app.rejected_complaint.total 1 -> 2 (app.row_sum, app.results_sum total)",
     )
-    inj = {"app.unable_not_held.natural": 6, "app.unable_not_held.total": 6}
-    case(
+    inject_case(
         "c41_inject_in_pdf_layout",
-        "txt",
-        doc0(APP_HEAD + "\n" + b.pdf_layout(b.app_grid(with_cells(inj)))),
-        "000",
-        changes=inj,
+        {"app.unable_not_held.natural": 6, "app.unable_not_held.total": 6},
+        b.pdf_layout,
         note="pdf layout; unable_not_held 7 -> 6 in natural and total (app.results_sum)",
     )
     t3, g3 = seed("003")
@@ -696,36 +605,28 @@ def more_cases() -> None:
         note="seed 003 (2019 template, single （六）其他处理 row) with table 三 as tab rows",
     )
     title = "2023年度北京市城市管理综合行政执法局政府信息公开工作年度报告\n"
-    case(
+    case0(
         "c43_year_first_title",
-        "txt",
         doc0(APP_0, title=title),
-        "000",
         note="title with the year before the agency: 2023年度北京市…局政府信息公开工作年度报告",
     )
     inj_prose = PROSE0.replace("正在办理1件", "正在办理1件。全年共收到政府信息公开申请12件")
-    case(
+    case0(
         "c44_narrative_received_sentence",
-        "txt",
         doc0(APP_0, prose=inj_prose),
-        "000",
         rules={"narrative.mismatch"},
         note="prose adds 全年共收到政府信息公开申请12件; app.new.total is 10",
     )
     variants = {"total": "（七）合计", "carried_forward": "四、结转下年度继续办理数量"}
-    case(
+    case0(
         "c45_heji_label",
-        "txt",
         doc0(APP_HEAD + "\n" + web_seed(b.app_grid(C0, labels=variants))),
-        "000",
         note="seed layout with （七）合计 for 总计 and 结转下年度继续办理数量",
     )
     t4 = RL_HEAD + "\n" + "\n".join(["\t".join(r) for r in b.rl_grid(C0)[:3]]) + "\n" + "   ".join(b.rl_grid(C0)[3])
-    case(
+    case0(
         "c46_rl_values_space_separated",
-        "txt",
         doc0(APP_0, rl=t4),
-        "000",
         note="table 四 header as tab rows, its 15 values on one line separated by spaces",
     )
 
@@ -805,134 +706,102 @@ PROSE_R = PROSE0.replace(
 )
 
 
-def doc_r(app: str, *, a20: str | None = None, rl: str | None = None, title: str = TITLE0, prose: str = PROSE_R) -> str:
-    a20 = a20 or "二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR))
+def doc_r(
+    app: str | None = None,
+    *,
+    a20: str | None = None,
+    rl: str | None = None,
+    title: str = TITLE0,
+    prose: str = PROSE_R,
+    tail: str = TAIL0,
+) -> str:
+    """Seed 000's text with the rich values; a section not given is printed in the seed web layout."""
+    app = app or APP_HEAD + "\n" + web_seed(b.app_grid(CR))
+    a20 = a20 or A20_HEAD + "\n" + web_seed(b.a20_grid(CR))
     rl = rl or RL_HEAD + "\n" + web_seed(b.rl_grid(CR))
-    return doc0(app, a20=a20, rl=rl, prose=prose, title=title)
+    return doc0(app, a20=a20, rl=rl, prose=prose, title=title, tail=tail)
+
+
+def rich_case(name: str, text: str, *, changes: dict = RICH, **kw: Any) -> None:  # type: ignore[type-arg]
+    """A case on seed 000 with the rich values."""
+    case0(name, text, changes=changes, **kw)
+
+
+def report_html(
+    app: str,
+    *,
+    cells: dict = CR,  # type: ignore[type-arg]
+    prose: str = PROSE_R,
+    strong: bool = False,
+    cms: bool = True,
+    a20: str | None = None,
+    rl: str | None = None,
+    heads: tuple[str, str, str] = (A20_HEAD, APP_HEAD, RL_HEAD),
+    title: str = H1_0,
+    tail: str = TAIL0,
+) -> str:
+    """The report as HTML: <h1> title, prose paragraphs, then each section heading (<p>, bold with `strong`) and
+    its table; tables 二 and 四 are `b.html_table` tables of `cells` unless given, table 三 is `app`."""
+    a20 = a20 or b.html_table(b.a20_grid(cells), cms=cms)
+    rl = rl or b.html_table(b.rl_grid(cells), cms=cms)
+    heading = "<p><strong>{}</strong></p>" if strong else "<p>{}</p>"
+    parts = [f"<h1>{title}</h1>", paragraphs(prose)]
+    for head, table in zip(heads, (a20, app, rl), strict=True):
+        parts += [heading.format(head), table]
+    return "\n".join(parts) + "\n" + paragraphs(tail)
 
 
 def rich_cases() -> None:
     grid = b.app_grid(CR)
     note = " (rich values: distinct non-zero numbers in every column)"
-    case(
-        "c47_rich_seed_layout",
-        "txt",
-        doc_r(APP_HEAD + "\n" + web_seed(grid)),
-        "000",
-        changes=RICH,
-        note="seed web layout" + note,
-    )
-    case(
+    rich_case("c47_rich_seed_layout", doc_r(), note="seed web layout" + note)
+    rich_case(
         "c48_rich_cms_no_blank",
-        "txt",
         doc_r(
             APP_HEAD + "\n" + b.web_no_blank(grid),
-            a20="二、主动公开政府信息情况\n" + b.web_no_blank(b.a20_grid(CR)),
+            a20=A20_HEAD + "\n" + b.web_no_blank(b.a20_grid(CR)),
             rl=RL_HEAD + "\n" + b.web_no_blank(b.rl_grid(CR)),
         ),
-        "000",
-        changes=RICH,
         note="each non-empty cell on its own line, no blank lines (all three tables)" + note,
     )
-    case(
+    rich_case(
         "c49_rich_total_first",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.tabbed(b.app_grid(CR, cols=("total", *b.COLS[:-1])))),
-        "000",
-        changes=RICH,
         note="tab rows, 总计 column first" + note,
     )
-    case(
+    rich_case(
         "c50_rich_pdf_layout",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.pdf_layout(grid)),
-        "000",
-        changes=RICH,
         note="pdftotext -layout, wide labels, single-spaced numbers" + note,
     )
-    case(
-        "c51_rich_html_cms",
-        "html",
-        html_page(
-            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-            + paragraphs(PROSE_R)
-            + "\n<p><strong>二、主动公开政府信息情况</strong></p>\n"
-            + b.html_table(b.a20_grid(CR))
-            + "\n<p><strong>三、收到和处理政府信息公开申请情况</strong></p>\n"
-            + app_html(CR)
-            + "\n<p><strong>四、政府信息公开行政复议、行政诉讼情况</strong></p>\n"
-            + b.html_table(b.rl_grid(CR))
-            + "\n"
-            + paragraphs(TAIL0)
-        ),
-        "000",
-        changes=RICH,
-        note="CMS HTML" + note,
+    rich_case(
+        "c51_rich_html_cms", html_page(report_html(app_html(CR), strong=True)), ext="html", note="CMS HTML" + note
     )
-    single = ["".join(c for c in row[:3] if c) + " " + " ".join(row[3:]) for row in grid[3:]]
-    head = b.APP_NOTE + "\n申请人情况\n自然人 商业企业 科研机构 社会公益组织 法律服务机构 其他 总计"
-    case(
+    rich_case(
         "c52_rich_single_space_rows",
-        "txt",
-        doc_r(APP_HEAD + "\n" + head + "\n" + "\n".join(single)),
-        "000",
-        changes=RICH,
+        doc_r(APP_HEAD + "\n" + single_spaced(grid)),
         note="label and numbers separated by single spaces" + note,
     )
-    md = (
-        "\n\n".join(
-            [
-                "北京市城市管理综合行政执法局2023年政府信息公开工作年度报告",
-                PROSE_R,
-                "**二、主动公开政府信息情况**",
-                b.markdown(b.a20_grid(CR)),
-                "**三、收到和处理政府信息公开申请情况**",
-                b.markdown(grid),
-                "**四、政府信息公开行政复议、行政诉讼情况**",
-                b.markdown(b.rl_grid(CR)),
-                TAIL0,
-            ]
-        )
-        + "\n"
-    )
-    case("c53_rich_markdown", "md", md, "000", changes=RICH, note="Markdown pipe tables" + note)
-    rl_rows = (
+    md = sections_doc(b.markdown, grid, cells=CR, prose=PROSE_R, head="**{}**")
+    rich_case("c53_rich_markdown", md, ext="md", note="Markdown pipe tables" + note)
+    rich_case("c54_rich_rl_three_rows", doc_r(rl=rl_rows(CR)), note="table 四 as three labelled rows" + note)
+    rl_t = (
         RL_HEAD
-        + "\n\t结果维持\t结果纠正\t其他结果\t尚未审结\t总计\n"
+        + "\n\t行政复议\t行政诉讼（未经复议直接起诉）\t行政诉讼（复议后起诉）\n"
         + "\n".join(
-            f"{label}\t" + "\t".join(str(CR[f"rl.{g}.{c}"]) for c in b.RL_COLS)
-            for label, g in (
-                ("行政复议", "reconsideration"),
-                ("行政诉讼（未经复议直接起诉）", "litigation_direct"),
-                ("行政诉讼（复议后起诉）", "litigation_after"),
+            f"{label}\t" + "\t".join(str(CR[f"rl.{g}.{c}"]) for g in b.RL_GROUPS)
+            for label, c in (
+                ("结果维持", "upheld"),
+                ("结果纠正", "corrected"),
+                ("其他结果", "other"),
+                ("尚未审结", "pending"),
+                ("总计", "total"),
             )
         )
     )
-    case(
-        "c54_rich_rl_three_rows",
-        "txt",
-        doc_r(APP_HEAD + "\n" + web_seed(grid), rl=rl_rows),
-        "000",
-        changes=RICH,
-        note="table 四 as three labelled rows" + note,
-    )
-    rl_t = "四、政府信息公开行政复议、行政诉讼情况\n" + "\n".join(
-        f"{label}\t" + "\t".join(str(CR[f"rl.{g}.{c}"]) for g in b.RL_GROUPS)
-        for label, c in (
-            ("结果维持", "upheld"),
-            ("结果纠正", "corrected"),
-            ("其他结果", "other"),
-            ("尚未审结", "pending"),
-            ("总计", "total"),
-        )
-    )
-    rl_t = RL_HEAD + "\n\t行政复议\t行政诉讼（未经复议直接起诉）\t行政诉讼（复议后起诉）\n" + rl_t.split("\n", 1)[1]
-    case(
+    rich_case(
         "c55_rich_rl_transposed",
-        "txt",
-        doc_r(APP_HEAD + "\n" + web_seed(grid), rl=rl_t),
-        "000",
-        changes=RICH,
+        doc_r(rl=rl_t),
         note="table 四 transposed: one row per result (结果维持…总计), one column per group" + note,
     )
 
@@ -945,80 +814,56 @@ def hard_cases() -> None:
         '<table border="1"><caption>三、收到和处理政府信息公开申请情况</caption>',
     )
     page = html_page(
-        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
+        f"<h1>{H1_0}</h1>\n"
         + paragraphs(PROSE_R)
-        + '\n<table border="1"><caption>二、主动公开政府信息情况</caption>'
+        + f'\n<table border="1"><caption>{A20_HEAD}</caption>'
         + b.html_table(b.a20_grid(CR)).split(">", 1)[1]
         + "\n"
         + caption
-        + '\n<table border="1"><caption>四、政府信息公开行政复议、行政诉讼情况</caption>'
+        + f'\n<table border="1"><caption>{RL_HEAD}</caption>'
         + b.html_table(b.rl_grid(CR)).split(">", 1)[1]
         + "\n"
         + paragraphs(TAIL0)
     )
-    case(
+    rich_case(
         "c56_html_captions",
-        "html",
         page,
-        "000",
-        changes=RICH,
+        ext="html",
         note="HTML tables titled by <caption> (no heading paragraphs)",
     )
-    inner = (
-        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-        + paragraphs(PROSE_R)
-        + "\n<p>二、主动公开政府信息情况</p>\n"
-        + b.html_table(b.a20_grid(CR), cms=False)
-        + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-        + app_html(CR, cms=False)
-        + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-        + b.html_table(b.rl_grid(CR), cms=False)
-        + "\n"
-        + paragraphs(TAIL0)
-    )
+    inner = report_html(app_html(CR, cms=False), cms=False)
     layout = (
         '<html><body><table width="1000" class="layout"><tr><td class="left"><ul><li><a href="/">首页</a></li>'
         '<li><a href="/zwgk">政务公开</a></li></ul></td><td class="main">\n'
         + inner
         + '\n</td></tr><tr><td colspan="2">第1页 共1页 版权所有</td></tr></table></body></html>'
     )
-    case(
+    rich_case(
         "c57_html_layout_table",
-        "html",
         layout,
-        "000",
-        changes=RICH,
+        ext="html",
         note="an old CMS: the whole page sits inside a layout <table>; the report's tables are nested in a <td>",
     )
     ideo = ["".join(c for c in row[:3] if c) + "\u3000" + "\u3000".join(row[3:]) for row in grid[3:]]
     head = b.APP_NOTE + "\n自然人\u3000商业企业\u3000科研机构\u3000社会公益组织\u3000法律服务机构\u3000其他\u3000总计"
-    case(
+    rich_case(
         "c58_ideographic_single_spaces",
-        "txt",
         doc_r(APP_HEAD + "\n" + head + "\n" + "\n".join(ideo)),
-        "000",
-        changes=RICH,
         note="cells separated by one ideographic space U+3000",
     )
 
     def jian(key: str, value: object) -> str:
         return f"{value}件"
 
-    case(
+    rich_case(
         "c59_numbers_with_jian",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.tabbed(b.app_grid(CR, fmt_value=jian))),
-        "000",
-        changes=RICH,
         note="tab rows; every table 三 number printed with 件 (9件)",
     )
     title = "北京市城市管理综合行政执法局政府信息公开工作年度报告（2023年度）"
-    case(
+    rich_case(
         "c60_year_in_parentheses",
-        "txt",
-        doc_r(APP_HEAD + "\n" + web_seed(grid), title=title),
-        "000",
-        changes=RICH,
+        doc_r(title=title),
         note="title with the year in parentheses at the end",
     )
     t3, _g3 = seed("003")
@@ -1038,35 +883,17 @@ def hard_cases() -> None:
         meta={"agency": "沙河市城市管理综合行政执法局", "year": 2021, "template": "2019"},
         note="no year in the title; the prose says 2021 and the report is dated 2022-01-20; 2019 tables",
     )
-    app19 = b.app_grid(
-        CR
-        | {
-            "app.other.natural": 4,
-            "app.other.commercial": 1,
-            "app.other.research": 0,
-            "app.other.nonprofit": 1,
-            "app.other.legal": 0,
-            "app.other.other_org": 0,
-            "app.other.total": 6,
-        },
-        version="2019",
-    )
-    cells19 = {
-        k: v
-        for k, v in (
-            CR
-            | {
-                "app.other.natural": 4,
-                "app.other.commercial": 1,
-                "app.other.research": 0,
-                "app.other.nonprofit": 1,
-                "app.other.legal": 0,
-                "app.other.other_org": 0,
-                "app.other.total": 6,
-            }
-        ).items()
-        if not any(f".{o}." in k for o in b.OTHER21)
+    with_other = CR | {
+        "app.other.natural": 4,
+        "app.other.commercial": 1,
+        "app.other.research": 0,
+        "app.other.nonprofit": 1,
+        "app.other.legal": 0,
+        "app.other.other_org": 0,
+        "app.other.total": 6,
     }
+    app19 = b.app_grid(with_other, version="2019")
+    cells19 = {k: v for k, v in with_other.items() if not any(f".{o}." in k for o in b.OTHER21)}
     text = doc_r(APP_HEAD + "\n" + web_seed(app19))
     path = b.HERE / "c62_mixed_2021_a20_2019_app.txt"
     path.write_text(text, encoding="utf-8")
@@ -1084,9 +911,9 @@ def hard_cases() -> None:
             "meta": {"agency": "北京市城市管理综合行政执法局", "year": 2023, "template": "2019"},
         }
     )
-    amount = doc_r(APP_HEAD + "\n" + web_seed(grid)).replace("\t行政事业性收费\n\t1.5", "\t行政事业性收费\n\t15000元")
+    amount = doc_r().replace("\t行政事业性收费\n\t1.5", "\t行政事业性收费\n\t15000元")
     assert "15000元" in amount
-    case("c63_fee_in_yuan", "txt", amount, "000", changes=RICH, note="fees printed 15000元 (=1.5 万元)")
+    rich_case("c63_fee_in_yuan", amount, note="fees printed 15000元 (=1.5 万元)")
     centred = []
     for row in grid[3:]:
         label = "".join(c for c in row[:3] if c)
@@ -1096,57 +923,31 @@ def hard_cases() -> None:
         else:
             centred.append(label + " " * max(2, 60 - b._w(label)) + numbers)
     pdf_head = b.pdf_layout(grid).split("\n")[:4]
-    case(
+    rich_case(
         "c64_pdf_numbers_on_last_label_line",
-        "txt",
         doc_r(APP_HEAD + "\n" + "\n".join(pdf_head + centred)),
-        "000",
-        changes=RICH,
         note="pdftotext -layout with numbers on the wrapped label's second line (vertically centred)",
     )
     running = b.tabbed(grid).split("\n")
     running = [*running[:12], "北京市城市管理综合行政执法局2023年政府信息公开工作年度报告", "3", *running[12:]]
-    case(
+    rich_case(
         "c65_running_header_in_table",
-        "txt",
         doc_r(APP_HEAD + "\n" + "\n".join(running)),
-        "000",
-        changes=RICH,
         note="PDF running header (report title) and a bare page number '3' between two rows of table 三",
     )
 
-    def blank(key: str, value: object) -> str:
-        return "" if key == "app.partial.research" else str(value)
-
-    case(
+    rich_case(
         "c66_blank_cell_web",
-        "txt",
-        doc_r(APP_HEAD + "\n" + web_seed(b.app_grid(CR, fmt_value=blank))),
-        "000",
-        changes=RICH,
+        doc_r(APP_HEAD + "\n" + web_seed(b.app_grid(CR, fmt_value=blank_cell("app.partial.research")))),
         drop=("app.partial.research",),
         rules={"table.incomplete"},
         note="seed web layout, app.partial.research printed blank (an empty tab line)",
     )
-    case(
+    blank = app_html(CR).replace('<span style="font-size:14px;">12</span>', '<span style="font-size:14px;"></span>', 1)
+    rich_case(
         "c67_blank_cell_html",
-        "html",
-        html_page(
-            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-            + paragraphs(PROSE_R)
-            + "\n<p>二、主动公开政府信息情况</p>\n"
-            + b.html_table(b.a20_grid(CR))
-            + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-            + app_html(CR).replace(
-                '<span style="font-size:14px;">12</span>', '<span style="font-size:14px;"></span>', 1
-            )
-            + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-            + b.html_table(b.rl_grid(CR))
-            + "\n"
-            + paragraphs(TAIL0)
-        ),
-        "000",
-        changes=RICH,
+        html_page(report_html(blank)),
+        ext="html",
         drop=("app.unable_not_held.total",),
         rules={"table.incomplete"},
         note="CMS HTML, app.unable_not_held.total (12) printed as an empty cell",
@@ -1164,31 +965,15 @@ def prose_cases() -> None:
         note="prose states the count in Chinese numerals (六件) against a table of 5",
     )
     consult = PROSE_R.replace("正在办理", "另通过电话、网站等渠道收到政府信息公开咨询36件；正在办理", 1)
-    case(
+    rich_case(
         "c69_narrative_consultations",
-        "txt",
-        doc0(
-            APP_HEAD + "\n" + web_seed(b.app_grid(CR)),
-            prose=consult,
-            a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
-            rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR)),
-        ),
-        "000",
-        changes=RICH,
+        doc_r(prose=consult),
         note="prose mentions 收到政府信息公开咨询36件 (consultations, not applications): consistent",
     )
     proposals = PROSE_R.replace("正在办理", "全年共办理建议提案公开28件；正在办理", 1)
-    case(
+    rich_case(
         "c70_narrative_proposals",
-        "txt",
-        doc0(
-            APP_HEAD + "\n" + web_seed(b.app_grid(CR)),
-            prose=proposals,
-            a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
-            rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR)),
-        ),
-        "000",
-        changes=RICH,
+        doc_r(prose=proposals),
         note="prose mentions 办理建议提案公开28件 (not applications): consistent",
     )
 
@@ -1196,40 +981,19 @@ def prose_cases() -> None:
 def layout_cases() -> None:
     grid = [row for row in b.app_grid(CR) if row[2] != "8.属于行政查询事项"]
     drop = tuple(f"app.denied_query.{c}" for c in b.COLS)
-    case(
+    rich_case(
         "c71_row_omitted",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.tabbed(grid)),
-        "000",
-        changes=RICH,
         drop=drop,
         rules={"table.incomplete"},
         note="tab rows; the agency's table leaves out row 8.属于行政查询事项",
     )
     md_grid = b.app_grid(CR)
     md_grid = [[f"**{c}**" if c and (row[1] == "（七）总计") else c for c in row] for row in md_grid]
-    md = (
-        "\n\n".join(
-            [
-                "北京市城市管理综合行政执法局2023年政府信息公开工作年度报告",
-                PROSE_R,
-                "## 二、主动公开政府信息情况",
-                b.markdown(b.a20_grid(CR)),
-                "## 三、收到和处理政府信息公开申请情况",
-                b.markdown(md_grid),
-                "## 四、政府信息公开行政复议、行政诉讼情况",
-                b.markdown(b.rl_grid(CR)),
-                TAIL0,
-            ]
-        )
-        + "\n"
-    )
-    case(
+    rich_case(
         "c72_markdown_bold_total_row",
-        "md",
-        md,
-        "000",
-        changes=RICH,
+        sections_doc(b.markdown, md_grid, cells=CR, prose=PROSE_R, head="## {}"),
+        ext="md",
         note="Markdown with the （七）总计 row in bold, numbers included (**24**)",
     )
     rep = []
@@ -1238,15 +1002,12 @@ def layout_cases() -> None:
         top = row[0] or (top if not row[0] and row[1] else "")
         group = row[1] if row[1] else (group if row[2] else "")
         rep.append([top if (row[1] or row[2]) else row[0], group if row[2] else row[1], row[2], *row[3:]])
-    case(
+    rich_case(
         "c73_repeated_group_labels",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.tabbed(b.app_grid(CR)[:3] + rep)),
-        "000",
-        changes=RICH,
         note="tab rows; merged group cells exported as the group label repeated on every row",
     )
-    pdf_a20 = ["二、主动公开政府信息情况"]
+    pdf_a20 = [A20_HEAD]
     for article, heads, items, columns in b.A20_2021:
         pdf_a20.append("                    " + article)
         pdf_a20.append("   " + "        ".join(heads))
@@ -1267,12 +1028,9 @@ def layout_cases() -> None:
             str(CR[f"rl.{g}.{c}"]).center(6) + ("   " if c == "total" else "") for g in b.RL_GROUPS for c in b.RL_COLS
         ),
     ]
-    case(
+    rich_case(
         "c74_pdf_layout_all_tables",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.pdf_layout(b.app_grid(CR)), a20="\n".join(pdf_a20), rl="\n".join(rl_pdf)),
-        "000",
-        changes=RICH,
         note="pdftotext -layout for all three tables; table 四 header wrapped over two lines",
     )
     text = doc_r(
@@ -1280,32 +1038,18 @@ def layout_cases() -> None:
         a20="二、主动公开情况\n" + web_seed(b.a20_grid(CR)),
         rl="四、行政复议、行政诉讼情况\n" + web_seed(b.rl_grid(CR)),
     )
-    case(
+    rich_case(
         "c75_short_section_titles",
-        "txt",
         text,
-        "000",
-        changes=RICH,
         note="section titles shortened: 二、主动公开情况 / 三、依申请公开情况 / 四、行政复议、行政诉讼情况",
     )
-    page = html_page(
-        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-        + paragraphs(PROSE_R)
-        + "\n<p>二、主动公开政府信息情况</p>\n"
-        + b.html_table(b.a20_grid(CR))
-        + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-        + app_html(CR)
-        + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-        + b.html_table(b.rl_grid(CR))
-        + "\n"
-        + paragraphs(TAIL0)
-    ).replace('<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
-    case(
+    page = html_page(report_html(app_html(CR))).replace(
+        '<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+    )
+    rich_case(
         "c76_html_gb2312",
-        "html",
         page,
-        "000",
-        changes=RICH,
+        ext="html",
         encoding="gb18030",
         note="CMS HTML page served in GB2312/GB18030 with a meta charset",
     )
@@ -1402,89 +1146,63 @@ def a20_grid_19(cells: dict, change: str = "减") -> list[list[str]]:  # type: i
     return grid
 
 
-def doc19(
-    a20: str, app: str, rl: str, title: str = "沙河市城市管理综合行政执法局\n2020年政府信息公开工作年度报告"
-) -> str:
-    return "\n".join([title, lines_of("003", 3, 13), a20, "", app, "", rl, "", lines_of("003", 395, 402)]) + "\n"
+PROSE3 = lines_of("003", 3, 13)
+TAIL3 = lines_of("003", 395, 402)
+
+
+def doc19(a20: str, app: str, rl: str) -> str:
+    """Seed 003's text around the three tables given (each put under its section heading)."""
+    title = "沙河市城市管理综合行政执法局\n2020年政府信息公开工作年度报告"
+    sections = [A20_HEAD + "\n" + a20, APP_HEAD + "\n" + app, RL_HEAD + "\n" + rl]
+    return "\n".join([title, PROSE3, "\n\n".join(sections), "", TAIL3]) + "\n"
+
+
+def case19(name: str, text: str, *, ext: str = "txt", changes: dict = CH19, **kw: Any) -> None:  # type: ignore[type-arg]
+    """A case on seed 003 with the rich 2019 values."""
+    case(name, ext, text, "003", changes=changes, **kw)
 
 
 def cases_2019() -> None:
     app = b.app_grid(C19, version="2019")
-    heads = ("二、主动公开政府信息情况", APP_HEAD, RL_HEAD)
-    case(
+    case19(
         "c77_2019_rich_cms_no_blank",
-        "txt",
-        doc19(
-            heads[0] + "\n" + b.web_no_blank(a20_grid_19(C19)),
-            APP_HEAD + "\n" + b.web_no_blank(app),
-            RL_HEAD + "\n" + b.web_no_blank(b.rl_grid(C19)),
-        ),
-        "003",
-        changes=CH19,
+        doc19(b.web_no_blank(a20_grid_19(C19)), b.web_no_blank(app), b.web_no_blank(b.rl_grid(C19))),
         note="2019 template, rich values, each non-empty cell on its own line with no blank lines",
     )
-    body = (
-        "<h1>沙河市城市管理综合行政执法局2020年政府信息公开工作年度报告</h1>\n"
-        + paragraphs(lines_of("003", 3, 13))
-        + "\n<p>二、主动公开政府信息情况</p>\n"
-        + b.html_table(a20_grid_19(C19))
-        + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-        + b.html_table(app)
-        + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-        + b.html_table(b.rl_grid(C19))
-        + "\n"
-        + paragraphs(lines_of("003", 395, 402))
+    body = report_html(
+        b.html_table(app),
+        cells=C19,
+        a20=b.html_table(a20_grid_19(C19)),
+        title="沙河市城市管理综合行政执法局2020年政府信息公开工作年度报告",
+        prose=PROSE3,
+        tail=TAIL3,
     )
-    case(
+    case19(
         "c78_2019_rich_html",
-        "html",
         html_page(body),
-        "003",
-        changes=CH19,
+        ext="html",
         note="2019 template, rich values, CMS HTML (empty <td> for merged cells); 本年增/减 printed 减2",
     )
-    case(
+    case19(
         "c79_2019_rich_pdf_layout",
-        "txt",
-        doc19(
-            heads[0] + "\n" + b.tabbed(a20_grid_19(C19, change="-")),
-            APP_HEAD + "\n" + b.pdf_layout(app),
-            RL_HEAD + "\n" + web_seed(b.rl_grid(C19)),
-        ),
-        "003",
-        changes=CH19,
+        doc19(b.tabbed(a20_grid_19(C19, change="-")), b.pdf_layout(app), web_seed(b.rl_grid(C19))),
         note="2019 template, rich values, table 三 in pdftotext -layout; 本年增/减 printed -2",
     )
-    inj = C19 | {"app.other.natural": 5, "app.other.total": 7}
-    case(
+    inj = {"app.other.natural": 5, "app.other.total": 7}
+    case19(
         "c80_2019_inject_other",
-        "txt",
         doc19(
-            heads[0] + "\n" + web_seed(a20_grid_19(C19)),
-            APP_HEAD + "\n" + web_seed(b.app_grid(inj, version="2019")),
-            RL_HEAD + "\n" + web_seed(b.rl_grid(C19)),
+            web_seed(a20_grid_19(C19)),
+            web_seed(b.app_grid(C19 | inj, version="2019")),
+            web_seed(b.rl_grid(C19)),
         ),
-        "003",
-        changes=CH19 | {"app.other.natural": 5, "app.other.total": 7},
+        changes=CH19 | inj,
         note="2019 template: （六）其他处理 natural 4 -> 5 and total 6 -> 7 (app.results_sum)",
     )
-    trad = (
-        __import__("opencc")
-        .OpenCC("s2t")
-        .convert(
-            doc19(
-                heads[0] + "\n" + b.tabbed(a20_grid_19(C19, change="減")),
-                APP_HEAD + "\n" + b.tabbed(app),
-                RL_HEAD + "\n" + b.tabbed(b.rl_grid(C19)),
-            )
-        )
-    )
-    case(
+    s2t = __import__("opencc").OpenCC("s2t").convert
+    case19(
         "c81_2019_traditional_tab",
-        "txt",
-        trad,
-        "003",
-        changes=CH19,
+        s2t(doc19(b.tabbed(a20_grid_19(C19, change="減")), b.tabbed(app), b.tabbed(b.rl_grid(C19)))),
         note="2019 template, rich values, tab rows, traditional characters (減2, 萬元)",
     )
 
@@ -1500,64 +1218,39 @@ def more_layouts() -> None:
             odd.append(line + "\u200b")  # zero-width space left by the CMS editor
         else:
             odd.append(line)
-    case(
+    rich_case(
         "c82_nbsp_and_zero_width",
-        "txt",
         doc_r(APP_HEAD + "\n" + "\n".join(odd)),
-        "000",
-        changes=RICH,
         note="seed web layout; empty cells are U+00A0 lines, some numbers carry a trailing U+200B",
     )
     rl_prose = RL_HEAD + "\n本年度发生政府信息公开行政复议案件2件。\n" + web_seed(b.rl_grid(CR))
-    case(
+    rich_case(
         "c83_narrative_reconsideration",
-        "txt",
-        doc_r(APP_HEAD + "\n" + web_seed(grid), rl=rl_prose),
-        "000",
-        changes=RICH,
+        doc_r(rl=rl_prose),
         rules={"narrative.mismatch"},
         note="prose says 行政复议案件2件; table 四 reconsideration total is 4",
     )
     html_app = app_html(CR).split("\n")
     split = "\n".join(html_app[:15]) + '\n</table>\n<p>&nbsp;</p>\n<table border="1">\n' + "\n".join(html_app[15:])
-    case(
+    rich_case(
         "c84_html_table_split_in_two",
-        "html",
-        html_page(
-            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-            + paragraphs(PROSE_R)
-            + "\n<p>二、主动公开政府信息情况</p>\n"
-            + b.html_table(b.a20_grid(CR))
-            + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-            + split
-            + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-            + b.html_table(b.rl_grid(CR))
-            + "\n"
-            + paragraphs(TAIL0)
-        ),
-        "000",
-        changes=RICH,
+        html_page(report_html(split)),
+        ext="html",
         note="Word-to-HTML page break: table 三 continues in a second <table> (rowspans cut)",
     )
     rows = b.tabbed(grid).split("\n")
     cont = "\n".join([*rows[:13], "", "续表", "", rows[1], rows[2], *rows[13:]])
-    case(
+    rich_case(
         "c85_continued_table",
-        "txt",
         doc_r(APP_HEAD + "\n" + cont),
-        "000",
-        changes=RICH,
         note="tab rows; 续表 and the two column-header rows repeated after a page break",
     )
     mixed = [b.APP_NOTE, "申请人情况", "自然人", "法人或其他组织", "总计", *b.ORG_HEADS]
     for row in grid[3:]:
         mixed += [c for c in row[:3] if c] + [" ".join(row[3:])]
-    case(
+    rich_case(
         "c86_label_line_then_numbers_line",
-        "txt",
         doc_r(APP_HEAD + "\n" + "\n".join(mixed)),
-        "000",
-        changes=RICH,
         note="PDF copy: each label cell on its own line, then the row's seven numbers on one line (single spaces)",
     )
     sub = []
@@ -1574,65 +1267,43 @@ def more_layouts() -> None:
             sub.append(["", "", *row[2:]])
         else:
             sub.append(row)
-    case(
+    rich_case(
         "c87_group_subtotal_rows",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.tabbed(sub)),
-        "000",
-        changes=RICH,
         note="tab rows; each group (三)…(六) prints a 小计 row with the group's sums before its sub-rows",
     )
 
 
 def wording_cases() -> None:
     abbrev = {"other_overdue_correction": "1.逾期不补正", "other_overdue_fee": "2.逾期不缴费", "other_other": "3.其他"}
-    case(
+    rich_case(
         "c88_other_rows_abbreviated",
-        "txt",
         doc_r(APP_HEAD + "\n" + web_seed(b.app_grid(CR, labels=abbrev))),
-        "000",
-        changes=RICH,
         note="seed web layout; the three （六） sub-rows printed as 逾期不补正 / 逾期不缴费 / 其他",
     )
     app19 = b.app_grid(C19, version="2019", labels={"other": "（六）其他"})
-    case(
+    case19(
         "c89_2019_other_label_short",
-        "txt",
-        doc19(
-            "二、主动公开政府信息情况\n" + web_seed(a20_grid_19(C19)),
-            APP_HEAD + "\n" + web_seed(app19),
-            RL_HEAD + "\n" + web_seed(b.rl_grid(C19)),
-        ),
-        "003",
-        changes=CH19,
+        doc19(web_seed(a20_grid_19(C19)), web_seed(app19), web_seed(b.rl_grid(C19))),
         note="2019 template with the single row printed （六）其他 instead of （六）其他处理",
     )
     grid = b.app_grid(CR)
     grid[1] = [c.replace("法人或其他组织", "法人或者其他组织") for c in grid[1]]
-    case(
+    rich_case(
         "c90_header_fa_ren_huo_zhe",
-        "txt",
         doc_r(APP_HEAD + "\n" + web_seed(grid)),
-        "000",
-        changes=RICH,
         note="seed web layout; column group header printed 法人或者其他组织 (with 者)",
     )
-    case(
+    rich_case(
         "c91_header_fa_ren_huo_zhe_tab",
-        "txt",
         doc_r(APP_HEAD + "\n" + b.tabbed(grid)),
-        "000",
-        changes=RICH,
         note="tab rows; column group header printed 法人或者其他组织",
     )
     grid2 = b.app_grid(CR)
     grid2[2] = [c.replace("其他", "其他组织") for c in grid2[2]]
-    case(
+    rich_case(
         "c92_header_qita_zuzhi",
-        "txt",
         doc_r(APP_HEAD + "\n" + web_seed(grid2)),
-        "000",
-        changes=RICH,
         note="seed web layout; last organisation column headed 其他组织",
     )
 
@@ -1642,44 +1313,33 @@ def last_cases() -> None:
     grid[2] = [c.replace("其他", "其它") for c in grid[2]]
     grid[4][1] = "（六）其它处理" if grid[4][1] == "（六）其他处理" else grid[4][1]
     grid = [[("（六）其它处理" if c == "（六）其他处理" else c) for c in row] for row in grid]
-    case(
+    rich_case(
         "c93_qi_ta_variant_character",
-        "txt",
         doc_r(APP_HEAD + "\n" + web_seed(grid)),
-        "000",
-        changes=RICH,
         note="seed web layout; 其它 (它) for 其他 in the column header and in row labels",
     )
     prose = PROSE_R.replace("正在办理", "依申请公开方面，全年共收到申请70件；正在办理", 1)
-    case(
+    rich_case(
         "c94_narrative_short_phrase",
-        "txt",
-        doc0(
-            APP_HEAD + "\n" + web_seed(b.app_grid(CR)),
-            prose=prose,
-            a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
-            rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR)),
-        ),
-        "000",
-        changes=RICH,
+        doc_r(prose=prose),
         rules={"narrative.mismatch"},
         note="prose: 依申请公开方面，全年共收到申请70件 (no 公开 between 收到 and 申请); app.new.total is 67",
     )
     body = (
-        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-        + paragraphs(PROSE0)
-        + '\n<p><strong>二、主动公开政府信息情况</strong></p>\n<p><img src="/u/2024/t2.png" alt="表2"></p>'
-        '\n<p><strong>三、收到和处理政府信息公开申请情况</strong></p>\n<p><img src="/u/2024/t3.png" alt="表3"></p>'
-        '\n<p><strong>四、政府信息公开行政复议、行政诉讼情况</strong></p>\n<p><img src="/u/2024/t4.png"></p>\n'
-        + paragraphs(TAIL0)
+        report_html(
+            '<p><img src="/u/2024/t3.png" alt="表3"></p>',
+            a20='<p><img src="/u/2024/t2.png" alt="表2"></p>',
+            rl='<p><img src="/u/2024/t4.png"></p>',
+            prose=PROSE0,
+            strong=True,
+        )
         + '\n<div class="related"><p>相关链接</p><ul><li>2022年政府信息公开工作年度报告 2023-01-18</li>'
         "<li>2021年政府信息公开工作年度报告 2022-01-20</li></ul><p>浏览次数：</p><p>1024</p></div>"
     )
-    case(
+    case0(
         "c95_html_tables_as_images",
-        "html",
         html_page(body),
-        "000",
+        ext="html",
         no_cells=True,
         rules={"table.missing"},
         meta={"agency": "北京市城市管理综合行政执法局", "year": 2023, "template": None},
@@ -1687,23 +1347,12 @@ def last_cases() -> None:
     )
     conv = __import__("opencc").OpenCC("s2t").convert
     body = conv(
-        "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-        + paragraphs(PROSE_R)
-        + "\n<p>二、主动公开政府資訊情况</p>\n"
-        + b.html_table(b.a20_grid(CR))
-        + "\n<p>三、收到和处理政府資訊公开申请情况</p>\n"
-        + app_html(CR)
-        + "\n<p>四、政府資訊公开行政复议、行政诉讼情况</p>\n"
-        + b.html_table(b.rl_grid(CR))
-        + "\n"
-        + paragraphs(TAIL0)
+        report_html(app_html(CR), heads=tuple(h.replace("政府信息", "政府資訊") for h in (A20_HEAD, APP_HEAD, RL_HEAD)))
     )
-    case(
+    rich_case(
         "c96_traditional_html_zixun",
-        "html",
         html_page(body),
-        "000",
-        changes=RICH,
+        ext="html",
         note="CMS HTML in traditional characters with 資訊 for 信息 in the headings",
     )
 
@@ -1733,23 +1382,10 @@ def aligned_pdf(cells: dict, blank: str = "") -> str:  # type: ignore[type-arg]
 
 def html_and_pdf_cases() -> None:
     unclosed = app_html(CR, cms=False).replace("</td>", "").replace("</tr>", "")
-    case(
+    rich_case(
         "c97_html_unclosed_cells",
-        "html",
-        html_page(
-            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-            + paragraphs(PROSE_R)
-            + "\n<p>二、主动公开政府信息情况</p>\n"
-            + b.html_table(b.a20_grid(CR))
-            + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-            + unclosed
-            + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-            + b.html_table(b.rl_grid(CR))
-            + "\n"
-            + paragraphs(TAIL0)
-        ),
-        "000",
-        changes=RICH,
+        html_page(report_html(unclosed)),
+        ext="html",
         note="old CMS HTML 4: table 三 written without </td> and </tr> (valid HTML)",
     )
     big = CR | {
@@ -1763,19 +1399,15 @@ def html_and_pdf_cases() -> None:
     prose = PROSE0.replace(
         "办结依申请公开申请9件、正在办理1件", f"办结依申请公开申请53件、正在办理{big['app.carried_forward.total']}件"
     )
-    case(
+    rich_case(
         "c98_pdf_aligned_columns",
-        "txt",
         doc_r(APP_HEAD + "\n" + aligned_pdf(big), prose=prose),
-        "000",
         changes=changes,
         note="pdftotext -layout with numbers right-aligned under their headers (4-digit values in some cells)",
     )
-    case(
+    rich_case(
         "c99_pdf_aligned_blank_cell",
-        "txt",
         doc_r(APP_HEAD + "\n" + aligned_pdf(big, blank="app.denied_third_party.other_org"), prose=prose),
-        "000",
         changes=changes,
         drop=("app.denied_third_party.other_org",),
         rules={"table.incomplete"},
@@ -1786,15 +1418,12 @@ def html_and_pdf_cases() -> None:
 def heading_cases() -> None:
     text = doc_r(
         "三、收到和处理政府信息公开申请情况统计表（2023年1月1日至2023年12月31日）\n" + web_seed(b.app_grid(CR)),
-        a20="二、主动公开政府信息情况（截至2023年12月31日，单位：件）\n" + web_seed(b.a20_grid(CR)),
+        a20=A20_HEAD + "（截至2023年12月31日，单位：件）\n" + web_seed(b.a20_grid(CR)),
         rl="四、政府信息公开行政复议、行政诉讼情况统计表（2023年度，单位：件）\n" + web_seed(b.rl_grid(CR)),
     )
-    case(
+    rich_case(
         "c100_long_table_headings",
-        "txt",
         text,
-        "000",
-        changes=RICH,
         note="section headings carry a long suffix: 统计表（2023年1月1日至2023年12月31日）",
     )
     tail = (
@@ -1802,39 +1431,17 @@ def heading_cases() -> None:
         "六、其他需报告的事项\n本机关2023年度收取信息处理费情况如下：\n\n\t发出收费通知的件数\n\n\t0\n\n"
         "\t总金额（元）\n\n\t0\n\n\t实际收取的总金额（元）\n\n\t0\n"
     )
-    text = doc0(
-        APP_HEAD + "\n" + web_seed(b.app_grid(CR)),
-        a20="二、主动公开政府信息情况\n" + web_seed(b.a20_grid(CR)),
-        rl=RL_HEAD + "\n" + web_seed(b.rl_grid(CR)),
-        prose=PROSE_R,
-        tail=tail,
-    )
-    case(
+    text = doc_r(tail=tail)
+    rich_case(
         "c101_section_titles_reworded_fee_table",
-        "txt",
         text,
-        "000",
-        changes=RICH,
         note="五、存在的主要问题和改进措施 / 六、其他需报告的事项 (reworded); 六 prints a fee table (0, 0, 0)",
     )
     th = app_html(CR, cms=False).replace("<td", "<th", 3 + 3 + 5).replace("</td>", "</th>", 11)
-    case(
+    rich_case(
         "c102_html_th_header",
-        "html",
-        html_page(
-            "<h1>北京市城市管理综合行政执法局2023年政府信息公开工作年度报告</h1>\n"
-            + paragraphs(PROSE_R)
-            + "\n<p>二、主动公开政府信息情况</p>\n"
-            + b.html_table(b.a20_grid(CR))
-            + "\n<p>三、收到和处理政府信息公开申请情况</p>\n"
-            + th
-            + "\n<p>四、政府信息公开行政复议、行政诉讼情况</p>\n"
-            + b.html_table(b.rl_grid(CR))
-            + "\n"
-            + paragraphs(TAIL0)
-        ),
-        "000",
-        changes=RICH,
+        html_page(report_html(th)),
+        ext="html",
         note="CMS HTML with the header rows of table 三 in <th> cells",
     )
 
