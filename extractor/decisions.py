@@ -35,9 +35,9 @@ class Decision:
 
     def resolution(self) -> Resolution:
         return Resolution(
-            decision=self.decision,
+            decision=self.decision,  # type: ignore[arg-type]
             values=dict(self.values),
-            note=self.note,  # type: ignore[arg-type]
+            note=self.note,
             by=self.by,
             at=self.at,
         )

@@ -145,12 +145,12 @@ _UNITS = frozenset(["万元", "元", "萬元", "件", "个", "個", "条", "條"
 
 
 def _attach_signs_and_units(piece: str, tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """"减 1043" and "7249.4746 万元" are one value each, printed with a space inside."""
+    """A sign or unit printed apart from its number ("减 1043", "7249.4746 万元") belongs to it."""
     out: list[tuple[str, int]] = []
     for text, at in tokens:
-        if out and out[-1][0] in _SIGNS and looks_numeric(text):
-            out[-1] = (piece[out[-1][1] : at + len(text)], out[-1][1])
-        elif out and text in _UNITS and looks_numeric(out[-1][0]):
+        signed = out and out[-1][0] in _SIGNS and looks_numeric(text)
+        with_unit = out and text in _UNITS and looks_numeric(out[-1][0])
+        if signed or with_unit:
             out[-1] = (piece[out[-1][1] : at + len(text)], out[-1][1])
         else:
             out.append((text, at))

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from .template import TableId, TemplateVersion
 
@@ -43,19 +43,32 @@ class Meta(_Strict):
     template: TemplateVersion | None = Field(description="Template version of table 三 (2019 or 2021).")
 
 
+def _absent(value: object) -> bool:
+    # Hundreds of spans per report, most with no page, place or reviewer: written as nulls those
+    # would be half of every output line. Reading them back gives None again.
+    return value is None
+
+
 class Span(_Strict):
     start: int = Field(description="Offset of the first character in the original text.")
     end: int = Field(description="Offset one past the last character.")
     by: Reader = Field(description="Who supplied the final value.")
-    page: int | None = Field(default=None, description="1-based page of a PDF the span lies on, when known.")
+    page: int | None = Field(
+        default=None, exclude_if=_absent, description="1-based page of a PDF the span lies on, when known."
+    )
     where: str | None = Field(
         default=None,
+        exclude_if=_absent,
         description="Where the span sits in the published file, for a reviewer: 'page 3, characters 120–123 of the "
         "page's text' (PDF), 'table 2, row 5, column 3' or 'paragraph 14' (Word), 'characters 880–881 of the HTML "
         "source' (web page).",
     )
-    reviewer: str | None = Field(default=None, description="Who resolved it, when by is 'reviewer'.")
-    at: str | None = Field(default=None, description="When it was resolved (ISO 8601), when by is 'reviewer'.")
+    reviewer: str | None = Field(
+        default=None, exclude_if=_absent, description="Who resolved it, when by is 'reviewer'."
+    )
+    at: str | None = Field(
+        default=None, exclude_if=_absent, description="When it was resolved (ISO 8601), when by is 'reviewer'."
+    )
 
 
 class Check(_Strict):
@@ -131,12 +144,6 @@ class Report(_Strict):
     status: Status
     tables: dict[TableId, TableState] = Field(default_factory=dict)
     extraction: Extraction | None = None
-
-    @field_serializer("provenance", mode="wrap")
-    def _omit_absent(self, value: dict[str, Span], handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Hundreds of spans per report, most with no page, place or reviewer: written as nulls those
-        # would be half of every output line. Reading them back gives None again.
-        return {key: {k: v for k, v in span.items() if v is not None} for key, span in handler(value).items()}
 
 
 # ---- what a language model fills -----------------------------------------------------
