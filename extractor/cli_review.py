@@ -149,7 +149,7 @@ def _describe(item: QueueItem, title: str) -> Iterator[str]:
     for row in rows:
         yield (
             f"{row.key:<37} {_cell(row.parser)} {_cell(row.model)} {_cell(row.suggestion)} {_cell(row.final)} "
-            f"{row.label}"
+            f"{row.label}" + (f"  [{row.where}]" if row.where else "")
         )
 
 

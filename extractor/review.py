@@ -87,11 +87,17 @@ CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+# Version 3: where each cell sits in the published file ("page 3, characters …", "table 2, row 5, column 3"),
+# so a reviewer holding the PDF or Word file can find it.
+SCHEMA_V3 = """
+ALTER TABLE items ADD COLUMN places TEXT NOT NULL DEFAULT '{}';
+"""
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 _ITEM_COLUMNS = (
     "id, sha256, path, rule, scope, cells, reason, parser, model, suggestion, severity, spans, "
-    "cell_spans, final, status, created_at, updated_at, resolution"
+    "cell_spans, final, status, created_at, updated_at, resolution, places"
 )
 
 
@@ -117,6 +123,7 @@ class QueueItem:
     created_at: str
     updated_at: str | None
     resolution: dict[str, Any] | None
+    places: dict[str, str]
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -433,12 +440,13 @@ def _insert_item(db: sqlite3.Connection, report: Report, item: dict[str, Any], a
     status = "resolved" if item["status"] == "resolved" else "open"
     resolution = _dump(item["resolution"]) if item["resolution"] else None
     cell_spans = {k: [s.start, s.end] for k in item["cells"] if (s := report.provenance.get(k))}
+    places = {k: s.where for k in item["cells"] if (s := report.provenance.get(k)) and s.where}
     final = {k: report.cells[k] for k in item["cells"] if k in report.cells}
     db.execute(
-        f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * 18)}) ON CONFLICT (id) DO UPDATE SET "
+        f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * 19)}) ON CONFLICT (id) DO UPDATE SET "
         "path = excluded.path, reason = excluded.reason, parser = excluded.parser, model = excluded.model, "
         "suggestion = excluded.suggestion, spans = excluded.spans, cell_spans = excluded.cell_spans, "
-        "final = excluded.final, "
+        "final = excluded.final, places = excluded.places, "
         "status = CASE WHEN items.status = 'withdrawn' THEN excluded.status ELSE items.status END, "
         "resolution = COALESCE(items.resolution, excluded.resolution)",
         (
@@ -460,6 +468,7 @@ def _insert_item(db: sqlite3.Connection, report: Report, item: dict[str, Any], a
             at,
             None,
             resolution,
+            _dump(places),
         ),
     )
 
@@ -533,6 +542,7 @@ def _item(row: Sequence[Any]) -> QueueItem:
         created_at,
         updated_at,
         resolution,
+        places,
     ) = row
     return QueueItem(
         item_id,
@@ -553,6 +563,7 @@ def _item(row: Sequence[Any]) -> QueueItem:
         created_at,
         updated_at,
         _load(resolution),
+        json.loads(places),
     )
 
 

@@ -144,7 +144,9 @@ def item_body(item: QueueItem, text: str | None, title: str = "", form: str = ""
             f"at {e(r['at'])}{' — ' + e(r['note']) if r['note'] else ''}</p>"
         )
     rows = "".join(
-        f"<tr><td>{e(c.key)}</td><td>{e(c.label)}</td><td>{_num(c.parser)}</td><td>{_num(c.model)}</td>"
+        f"<tr><td>{e(c.key)}</td><td>{e(c.label)}"
+        f"{'<br><small class=where>' + e(c.where) + '</small>' if c.where else ''}</td>"
+        f"<td>{_num(c.parser)}</td><td>{_num(c.model)}</td>"
         f"<td>{_num(c.suggestion)}</td><td>{_num(c.final)}</td><td>{_num(c.decided)}</td></tr>"
         for c in cell_rows(item)
     )

@@ -56,6 +56,7 @@ class CellRow:
     suggestion: Any
     final: Any
     decided: Any
+    where: str | None = None  # the place in the published file (PDF page, Word table cell), when known
 
 
 def item_marks(item: QueueItem, text_length: int) -> list[Mark]:
@@ -99,6 +100,7 @@ def cell_rows(item: QueueItem) -> list[CellRow]:
             _per_cell(item.suggestion, item.cells).get(key),
             item.final.get(key),
             decided.get(key),
+            item.places.get(key),
         )
         for key in keys
     ]

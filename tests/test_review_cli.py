@@ -178,3 +178,15 @@ def test_plain_extract_writes_no_queue(tmp_path: Path, monkeypatch: Any) -> None
     result = cli(str(seed("004")))
     assert result.exit_code == 0 and not (tmp_path / "review.db").exists()
     assert json.loads(result.stdout) == extract_file(seed("004")).model_dump(mode="json")
+
+
+def test_a_word_report_shows_where_each_cell_sits_in_the_file(tmp_path: Path) -> None:
+    from docgen import blocks_from_text, write_docx
+
+    text = variant(tmp_path, "000", "app.new.total").read_text(encoding="utf-8")
+    path, queue = write_docx(blocks_from_text(text), tmp_path / "report.docx"), tmp_path / "review.db"
+    report = extract(path, queue)
+    row_sum = next(i for i in report["review"] if i["rule"] == "app.row_sum")
+    assert report["provenance"]["app.new.total"]["where"].startswith("table")
+    shown = cli("review", "show", row_sum["id"][:6], "--queue", str(queue)).stdout
+    assert "[table " in shown and ", row " in shown and ", column " in shown

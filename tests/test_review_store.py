@@ -16,7 +16,7 @@ from review_support import fake_copy, variant
 from extractor import review
 from extractor.errors import StoreError
 from extractor.pipeline import extract_file
-from extractor.review import SCHEMA_V1, SCHEMA_VERSION, Store
+from extractor.review import SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION, Store
 from extractor.schema import Report
 
 FORK = multiprocessing.get_context("fork")
@@ -182,7 +182,7 @@ def test_a_version_1_queue_is_upgraded_in_place(tmp_path: Path) -> None:
             "'resolve:confirmed', '{}', '{}')"
         )
     with Store(queue) as store:
-        assert store.version() == SCHEMA_VERSION == 2
+        assert store.version() == SCHEMA_VERSION == 3
         item = store.get("abc123")
         assert (item.rule, item.status, item.severity, item.spans, item.parser) == (
             "app.flow",
@@ -210,3 +210,21 @@ def test_unusable_queue_files_are_refused_with_advice(tmp_path: Path) -> None:
         Store(newer)
     with pytest.raises(StoreError, match="no review queue here"):
         Store(tmp_path / "absent.db", create=False)
+
+
+def test_a_version_2_queue_gains_places_and_keeps_its_items(tmp_path: Path) -> None:
+    queue = tmp_path / "v2.db"
+    with sqlite3.connect(queue) as db:
+        db.executescript(SCHEMA_V1)
+        db.executescript(SCHEMA_V2)
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO items (id, sha256, path, rule, cells, reason, parser, status, created_at, cell_spans) "
+            "VALUES ('v2item', 'sha-2', 'r.pdf', 'rl.group_sum', '[\"rl.reconsideration.total\"]', 'off by one', "
+            "'{\"rl.reconsideration.total\": 2}', 'open', '2025-01-01T00:00:00.000Z', "
+            "'{\"rl.reconsideration.total\": [10, 11]}')"
+        )
+    with Store(queue) as store:
+        assert store.version() == 3
+        item = store.get("v2item")
+        assert (item.status, item.cell_spans, item.places) == ("open", {"rl.reconsideration.total": [10, 11]}, {})
