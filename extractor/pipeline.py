@@ -79,15 +79,14 @@ def assemble(
     *,
     extra_review: list[ReviewItem] | None = None,
     extraction: Extraction | None = None,
-    tables: dict[str, TableStatus] | None = None,
 ) -> Report:
     """Verify the final values and build the output object."""
     document, reading = result.document, result.reading
-    statuses = tables or {t: TableStatus(r.state, r.template, r.reason) for t, r in reading.tables.items()}
+    statuses = {t: TableStatus(r.state, r.template, r.reason) for t, r in reading.tables.items()}
     narrative = {name: fact.value for name, fact in result.facts.items()}
     verdict = verify(
         cells,
-        statuses,  # type: ignore[arg-type]
+        statuses,
         year=result.meta.year,
         narrative=narrative,
         comparisons=COMPARISONS,

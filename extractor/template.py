@@ -213,13 +213,14 @@ def value_kind(key: str) -> Literal["count", "signed", "amount"]:
     return "count"
 
 
+_VERSION_KEYS: dict[TemplateVersion, frozenset[str]] = {
+    version: frozenset(key for table in TABLES for key in table_keys(table, version)) for version in ("2019", "2021")
+}
+
+
 def key_version(key: str) -> TemplateVersion | None:
-    """The template version a key implies, or None where both versions print it."""
-    table = table_of(key)
-    in_2019 = key in table_keys(table, "2019")
-    in_2021 = key in table_keys(table, "2021")
-    if in_2019 and not in_2021:
-        return "2019"
-    if in_2021 and not in_2019:
-        return "2021"
+    """The template version a key implies, or None where both versions print it (or it is no key)."""
+    in_2019, in_2021 = key in _VERSION_KEYS["2019"], key in _VERSION_KEYS["2021"]
+    if in_2019 != in_2021:
+        return "2019" if in_2019 else "2021"
     return None

@@ -64,7 +64,6 @@ class Region:
     table: TableId
     first_line: int  # the heading line (excluded from the table's tokens)
     end_line: int
-    anchored_by: Literal["heading", "content"]
 
 
 def _heading_key(text: str) -> str:
@@ -88,7 +87,7 @@ def find_regions(lines: list[Line]) -> dict[TableId, Region]:
     regions: dict[TableId, Region] = {}
     for table in TABLES:
         for start in headings[table]:
-            region = Region(table, start, len(lines), "heading")
+            region = Region(table, start, len(lines))
             if table not in regions or _numbers_in(lines, region, headings, ends) > _numbers_in(
                 lines, regions[table], headings, ends
             ):
@@ -96,7 +95,7 @@ def find_regions(lines: list[Line]) -> dict[TableId, Region]:
         if table not in regions or not _numbers_in(lines, regions[table], headings, ends):
             fallback = _content_anchor(keys, table)
             if fallback is not None:
-                regions[table] = Region(table, fallback - 1, len(lines), "content")
+                regions[table] = Region(table, fallback - 1, len(lines))
     boundaries = sorted({r.first_line for r in regions.values()} | set(ends))
     for region in regions.values():
         region.end_line = next((b for b in boundaries if b > region.first_line), len(lines))
