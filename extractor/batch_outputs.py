@@ -19,7 +19,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import StoreError
 from .journal import Journal, encode, slim
@@ -71,7 +71,27 @@ def _csv_rows(report: Report) -> str:
     return "".join(rows)
 
 
-def journal_record(path: str, report: Report) -> tuple[dict[str, Any], str]:
+class Finished(NamedTuple):
+    """One finished input as the journal takes it: the slim header it indexes, and the line.
+
+    Made where the report was made (a worker process), so only these strings cross back to
+    the batch's parent rather than the whole report.
+    """
+
+    header: dict[str, Any]
+    line: str
+
+    @property
+    def tokens(self) -> tuple[int, int]:
+        got_in, got_out = self.header["tokens"]
+        return got_in, got_out
+
+    @property
+    def error(self) -> str:
+        return str(self.header.get("error") or "")
+
+
+def journal_record(path: str, report: Report) -> Finished:
     """The journal line of one finished input, with the slim header the journal indexes."""
     tokens_in, tokens_out = tokens(report)
     header: dict[str, Any] = {
@@ -86,7 +106,7 @@ def journal_record(path: str, report: Report) -> tuple[dict[str, Any], str]:
     }
     if report.extraction and report.extraction.error:
         header["error"] = report.extraction.error
-    return slim(header), encode(header, report.model_dump_json())
+    return Finished(slim(header), encode(header, report.model_dump_json()))
 
 
 def _atomic(path: Path) -> Path:

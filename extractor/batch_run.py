@@ -17,11 +17,12 @@ pending, is listed as unfinished, and the next run of the same command tries it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -29,15 +30,15 @@ from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 
-from .batch_outputs import failed_report, journal_record, tokens
+from .batch_outputs import Finished, failed_report, journal_record
 from .errors import ConfigError, ExtractorError
 from .journal import Journal
 from .pipeline import extract_file
 from .schema import Report
 
-ExtractOne = Callable[[str], Awaitable[Report]]
-Record = tuple[dict[str, Any], str]  # the journal's slim header and line
-Outcome = tuple[str, Record | None, str | None]  # path, journal record or None, unfinished reason or None
+# A report, or its journal record made where the report was (cheaper to send between processes).
+ExtractOne = Callable[[str], Awaitable[Report | Finished]]
+Outcome = tuple[str, Finished | None, str | None]  # path, journal record or None, unfinished reason or None
 T = TypeVar("T")
 _POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("batch_parser_pool", default=None)
 
@@ -91,8 +92,8 @@ class Tracker:
         # the budget check before the next call sees every call that has finished.
         self.tokens_used = sum(sum(slot.header["tokens"]) for slot in journal.index.values())
 
-    def charge(self, report: Report) -> None:
-        self.tokens_used += sum(tokens(report))
+    def charge(self, record: Finished) -> None:
+        self.tokens_used += sum(record.tokens)
 
     def commit(self, outcomes: Iterable[Outcome]) -> None:
         progress = self.progress
@@ -196,16 +197,39 @@ async def run_async(
     by at most `concurrency` calls' worth of tokens. `extract_one` runs its CPU-bound parts
     (the parser) through `off_loop`, in `workers` processes, so they never stall the calls.
     """
-    with ProcessPoolExecutor(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+    with contextlib.ExitStack() as stack:
+        pools = Pools(
+            [
+                stack.enter_context(ProcessPoolExecutor(1, initializer=exit_with_parent, initargs=(os.getpid(),)))
+                for _ in range(workers)
+            ]
+        )
+        return await _schedule(pending, extract_one, tracker, concurrency, rate, budget, pools)
+
+
+class Pools:
+    """The batch's parser processes, one executor each. Every stage of one report runs in the
+    same process (`off_loop` in that report's task), so a stage can leave what it made there for
+    the next one instead of sending it to the parent and back."""
+
+    def __init__(self, pools: list[ProcessPoolExecutor]) -> None:
+        self.load = dict.fromkeys(pools, 0)
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """The current task's `off_loop` calls go to the least busy process until the block ends."""
+        pool = min(self.load, key=self.load.__getitem__)
+        self.load[pool] += 1
         token = _POOL.set(pool)
         try:
-            return await _schedule(pending, extract_one, tracker, concurrency, rate, budget)
+            yield
         finally:
             _POOL.reset(token)
+            self.load[pool] -= 1
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:
-    """Run a picklable `fn(*args)` in the batch's parser processes (a thread outside a batch)."""
+    """Run a picklable `fn(*args)` in the current report's parser process (a thread outside a batch)."""
     return await asyncio.get_running_loop().run_in_executor(_POOL.get(), fn, *args)
 
 
@@ -216,6 +240,7 @@ async def _schedule(
     concurrency: int,
     rate: float | None,
     budget: int | None,
+    pools: Pools,
 ) -> bool:
     slots = asyncio.Semaphore(concurrency)
     # One request per 60/rate seconds, no initial burst: the rate holds over any window.
@@ -233,7 +258,7 @@ async def _schedule(
             slots.release()
             stopped = True
             break
-        task = asyncio.create_task(_one(path, extract_one, tracker, slots, limiter, finished))
+        task = asyncio.create_task(_one(path, extract_one, tracker, slots, limiter, finished, pools))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     await asyncio.gather(*tasks)
@@ -251,26 +276,29 @@ async def _one(
     slots: asyncio.Semaphore,
     limiter: AsyncLimiter | None,
     finished: asyncio.Queue[Outcome | None],
+    pools: Pools,
 ) -> None:
     try:
         if limiter is not None:
             await limiter.acquire()
         try:
-            report = await extract_one(path)
+            with pools.pinned():
+                result = await extract_one(path)
         except ConfigError as err:  # e.g. a rejected API key: every other call would fail alike
             tracker.fatal = tracker.fatal or err
             return
         except ExtractorError as err:
-            report = failed_report(path, str(err))
+            result = failed_report(path, str(err))
         except Exception as err:
             await finished.put((path, None, f"{type(err).__name__}: {err}"))
             return
-        tracker.charge(report)
+        # Serialising a report (~1 ms) happens here rather than in the commit thread: it needs
+        # the GIL either way.
+        record = result if isinstance(result, Finished) else journal_record(path, result)
+        tracker.charge(record)
     finally:
         slots.release()
-    # Serialising the report (~1 ms) happens here rather than in the commit thread: it needs
-    # the GIL either way.
-    await finished.put((path, journal_record(path, report), None))
+    await finished.put((path, record, None))
 
 
 async def _commit_loop(finished: asyncio.Queue[Outcome | None], tracker: Tracker) -> None:

@@ -25,10 +25,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as Bar
 
 from .batch import BatchSpec, JobOptions, merge, parse_shard, run_batch
+from .batch_outputs import Finished, journal_record
 from .batch_run import ExtractOne, Progress
 from .cli_model import model_options
 from .errors import ConfigError, ExtractorError
-from .schema import Report
 
 EXIT_OK, EXIT_INPUT, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -123,20 +123,20 @@ def model_extractor(model: str, **options: Any) -> tuple[ExtractOne, JobOptions]
     an unknown model name (`auth:`, `not_found:`) stops the batch, since every call would fail.
     """
     from .llm import settings_from  # imported here: keeps openai out of the offline path
-    from .modelpath import PROMPT, aextract_with_model
+    from .modelpath import PROMPT, aextract_as
     from .prompts import load_prompt
 
     settings = settings_from(model, **options)
     prompt = load_prompt(*PROMPT).record()
 
-    async def extract_one(path: str) -> Report:
-        report = await aextract_with_model(path, settings)
-        error = (report.extraction.error if report.extraction else None) or ""
-        if error.startswith(("auth:", "not_found:")):
-            raise ConfigError(error.split(": ", 1)[1])
-        if error.startswith("transient:"):
-            raise TransientModelFailure(error)
-        return report
+    async def extract_one(path: str) -> Finished:
+        # The worker process that builds the report also makes its journal record.
+        record = await aextract_as(path, settings, journal_record)
+        if record.error.startswith(("auth:", "not_found:")):
+            raise ConfigError(record.error.split(": ", 1)[1])
+        if record.error.startswith("transient:"):
+            raise TransientModelFailure(record.error)
+        return record
 
     job = JobOptions(
         model=model,

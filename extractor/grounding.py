@@ -16,7 +16,8 @@ import bisect
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property
+from typing import NamedTuple
 
 from .excerpt import TAG
 from .normalize import halfwidth, read_number, simplified, strip_numbering
@@ -71,68 +72,116 @@ class GroundedReading:
     unknown_keys: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     start: int
     end: int
     text: str
 
 
 class SourceText:
-    """The original text prepared once for many searches."""
+    """The original text prepared for many searches; each form is built on first use (a reading
+    with no cells or facts needs none of them)."""
 
     def __init__(self, text: str, kind: str = "text") -> None:
-        visible = TAG.sub(lambda m: " " * len(m.group()), text) if kind == "html" else text
-        self.flat = halfwidth(visible)  # same length as the original: offsets carry over
-        self.squashed, self.offsets = squash(visible)
-        self.tokens = [_Token(m.start(), m.end(), m.group()) for m in _CELL_NUMBER.finditer(self.flat)]
-        self.starts = [t.start for t in self.tokens]
+        self.text, self.kind = text, kind
+
+    @cached_property
+    def _visible(self) -> str:
+        return TAG.sub(lambda m: " " * len(m.group()), self.text) if self.kind == "html" else self.text
+
+    @cached_property
+    def flat(self) -> str:
+        return halfwidth(self._visible)  # same length as the original: offsets carry over
+
+    @cached_property
+    def _squashed(self) -> _Squashed:
+        return _Squashed(self._visible)
+
+    @cached_property
+    def tokens(self) -> list[_Token]:
+        return [_Token(m.start(), m.end(), m.group()) for m in _CELL_NUMBER.finditer(self.flat)]
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [t.start for t in self.tokens]
 
     def label_spans(self, label: str) -> list[tuple[int, int]]:
         """Original (start, end) of every place the label is printed, however it is spaced or wrapped."""
         # With its list marker first ("3.其他" is a row, "其他" also a column header), then without.
         for form in (label.strip(), strip_numbering(label.strip())):
-            needle, _ = squash(form)
+            needle = squash(form)
             spans = list(self._find(needle)) if len(needle) >= MIN_LABEL else []
             if spans:
                 return spans
-        needle, _ = squash(strip_numbering(label.strip()))
+        needle = squash(strip_numbering(label.strip()))
         # The model may quote a longer or shorter form of a long label than the one printed.
         return list(self._find(needle[:6])) if len(needle) > 8 else []
 
     def title_region(self, table: TableId) -> tuple[int, int] | None:
         """From the table's printed title to the end: where its labels are, when the parser found no region."""
-        needle, _ = squash(TABLE_TITLES[table])
-        at = self.squashed.rfind(needle)
-        return (self.offsets[at], len(self.flat)) if at >= 0 else None
+        at = self._squashed.text.rfind(squash(TABLE_TITLES[table]))
+        return (self._squashed.offset(at), len(self.text)) if at >= 0 else None
+
+    def quote_span(self, needle: str) -> tuple[int, int] | None:
+        """Original (start, end) of the first place the squashed `needle` is printed."""
+        at = self._squashed.text.find(needle)
+        return self._squashed.span(at, len(needle)) if at >= 0 else None
 
     def _find(self, needle: str) -> Iterator[tuple[int, int]]:
-        at = self.squashed.find(needle)
+        squashed = self._squashed
+        at = squashed.text.find(needle)
         while at >= 0:
-            yield self.offsets[at], self.offsets[at + len(needle) - 1] + 1
-            at = self.squashed.find(needle, at + 1)
+            yield squashed.span(at, len(needle))
+            at = squashed.text.find(needle, at + 1)
 
     def numbers_after(self, end: int, count: int) -> list[_Token]:
-        first = bisect.bisect_left(self.starts, end)
+        first = bisect.bisect_left(self._starts, end)
         return [t for t in self.tokens[first : first + count] if t.start < end + ROW_WINDOW]
 
 
-def squash(text: str) -> tuple[str, list[int]]:
-    """Matching form of `text` and, for each of its characters, the offset it came from."""
-    chars, offsets = [], []
-    for i, ch in enumerate(text):
-        mapped = _one_char(ch)
-        if not _DROP.match(mapped):
-            chars.append(mapped)
-            offsets.append(i)
+class _SquashMap(dict[int, str]):
+    """str.translate table: each character to its matching form, or to _GAP when it is dropped."""
+
+    def __missing__(self, code: int) -> str:
+        mapped = simplified(halfwidth(chr(code)))
+        mapped = mapped if len(mapped) == 1 else chr(code)
+        self[code] = value = _GAP if _DROP.match(mapped) or mapped == _GAP else mapped
+        return value
+
+
+_GAP = "\x00"
+_SQUASH_MAP = _SquashMap()
+_KEPT = re.compile("[^\x00]+")
+
+
+def squash(text: str) -> str:
+    """Matching form of `text`: half-width, simplified, no spaces or punctuation."""
     # Hong Kong and Taiwan print 資訊 where the mainland prints 信息 (same length, so offsets hold).
-    return "".join(chars).replace("资讯", "信息"), offsets
+    return text.translate(_SQUASH_MAP).replace(_GAP, "").replace("资讯", "信息")
 
 
-@lru_cache(maxsize=8192)
-def _one_char(ch: str) -> str:
-    converted = simplified(halfwidth(ch))
-    return converted if len(converted) == 1 else ch
+class _Squashed:
+    """The squashed text and the way back to original offsets: one entry per run of kept
+    characters rather than one per character (a report has a few thousand runs, ten times as
+    many characters)."""
+
+    def __init__(self, text: str) -> None:
+        mapped = text.translate(_SQUASH_MAP)
+        self.text = mapped.replace(_GAP, "").replace("资讯", "信息")
+        self._at: list[int] = []  # where each run starts in the squashed text
+        self._from: list[int] = []  # and in the original
+        length = 0
+        for run in _KEPT.finditer(mapped):
+            self._at.append(length)
+            self._from.append(run.start())
+            length += run.end() - run.start()
+
+    def offset(self, at: int) -> int:
+        run = bisect.bisect_right(self._at, at) - 1
+        return self._from[run] + at - self._at[run]
+
+    def span(self, at: int, length: int) -> tuple[int, int]:
+        return self.offset(at), self.offset(at + length - 1) + 1
 
 
 def ground(
@@ -201,11 +250,11 @@ def ground_cell(
 
 def ground_fact(source: SourceText, name: str, value: int | float, quote: str) -> Evidence | Refused:
     key = f"narrative.{name}"
-    needle, _ = squash(quote)
-    at = source.squashed.find(needle) if len(needle) >= MIN_LABEL else -1
-    if at < 0:
+    needle = squash(quote)
+    span = source.quote_span(needle) if len(needle) >= MIN_LABEL else None
+    if span is None:
         return Refused(key, value, f"the quote {quote!r} is not in the text", quote)
-    start, end = source.offsets[at], source.offsets[at + len(needle) - 1] + 1
+    start, end = span
     for match in _PROSE_NUMBER.finditer(source.flat, start, end):
         if read_number(match.group(), "amount") == value:
             return Evidence(key, value, match.start(), match.end())

@@ -15,10 +15,15 @@ as on the parser-only path.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from dataclasses import dataclass, replace
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from .batch_run import off_loop
 from .cache import ReadingCache, cache_key, default_cache_dir
@@ -32,12 +37,15 @@ from .reconcile import fix_fact_provenance, item_id, merge
 from .schema import Extraction, ModelReading, Report, ReviewItem
 
 PROMPT = ("extract", "1")
-__all__ = ["ModelSettings", "aextract_with_model", "extract_with_model"]
+__all__ = ["ModelSettings", "aextract_as", "aextract_with_model", "extract_with_model"]
+T = TypeVar("T")
+Convert = Callable[[str, Report], T]  # runs where the report is made, on (path as given, report)
 
 
 @dataclass
 class _Plan:
-    result: ParserResult
+    path: str
+    parsed: str  # the handle of the parser's result, kept in the process that made it
     prompt: Prompt
     messages: list[dict[str, str]]
     key: str
@@ -45,45 +53,77 @@ class _Plan:
 
 
 def extract_with_model(path: str | Path, settings: ModelSettings) -> Report:
-    plan_or_report = _prepare(path, settings)
-    if isinstance(plan_or_report, Report):
+    plan_or_report = _prepare(str(path), settings, _itself)
+    if not isinstance(plan_or_report, _Plan):
         return plan_or_report
     plan, usage = plan_or_report, Usage()
     hit = _cached(plan)
     if hit is not None:
-        return _finish(plan, settings, hit[0], hit[1], usage, cached=True)
+        return _finish(plan, settings, hit[0], hit[1], usage, True, _itself)
     try:
         reading, mode = read_sync(plan.messages, settings, usage)
     except ModelCallError as err:
-        return _failed(plan, settings, err.reason, str(err), usage)
+        return _failed(plan, settings, err.reason, str(err), usage, _itself)
     _store(plan, reading, mode)
-    return _finish(plan, settings, reading, mode, usage, cached=False)
+    return _finish(plan, settings, reading, mode, usage, False, _itself)
 
 
 async def aextract_with_model(path: str | Path, settings: ModelSettings) -> Report:
-    """The same as `extract_with_model`, with the model called through openai.AsyncOpenAI.
+    """The same as `extract_with_model`, with the model called through openai.AsyncOpenAI."""
+    return await aextract_as(str(path), settings, _itself)
+
+
+async def aextract_as(path: str, settings: ModelSettings, convert: Convert[T]) -> T:
+    """`aextract_with_model`, ending with `convert(path, report)` in the process that made the report.
 
     Only the call itself runs in the event loop. Reading the document and building the report
-    (parser, grounding, merge, verifier: about 10 ms of CPU a report) run through `off_loop`,
-    in the batch's worker processes, so they never hold up the calls in flight.
+    (parser, grounding, merge, verifier: several ms of CPU a report) run through `off_loop`,
+    in the batch's worker process for this report, so they never hold up the calls in flight;
+    the parser's result stays in that process between the two stages. `convert` (a picklable
+    function, e.g. the batch's journal record) decides what comes back.
     """
-    plan_or_report = await off_loop(_prepare, path, settings)
-    if isinstance(plan_or_report, Report):
-        return plan_or_report
-    plan, usage = plan_or_report, Usage()
+    plan_or_done: _Plan | T = await off_loop(_prepare, path, settings, convert)
+    if not isinstance(plan_or_done, _Plan):
+        return plan_or_done
+    plan, usage = plan_or_done, Usage()
     hit = _cached(plan)
     if hit is not None:
-        return await off_loop(_finish, plan, settings, hit[0], hit[1], usage, True)
+        return await off_loop(_finish, plan, settings, hit[0], hit[1], usage, True, convert)
     try:
         reading, mode = await read_async(plan.messages, settings, usage)
     except ModelCallError as err:
         # The reason and message go instead of the error: ModelCallError does not survive pickling.
-        return await off_loop(_failed, plan, settings, err.reason, str(err), usage)
+        return await off_loop(_failed, plan, settings, err.reason, str(err), usage, convert)
     _store(plan, reading, mode)
-    return await off_loop(_finish, plan, settings, reading, mode, usage, False)
+    return await off_loop(_finish, plan, settings, reading, mode, usage, False, convert)
 
 
-def _prepare(path: str | Path, settings: ModelSettings) -> _Plan | Report:
+def _itself(path: str, report: Report) -> Report:
+    return report
+
+
+# Parser results between `_prepare` and `_finish`, in the process that made them. Bounded: a
+# report whose call ended in an unexpected error never comes back for its result, and one that
+# was pushed out is simply read again.
+_PARSED: OrderedDict[str, ParserResult] = OrderedDict()
+_PARSED_MAX = 1024
+_HANDLES = itertools.count()
+
+
+def _keep(result: ParserResult) -> str:
+    handle = f"{os.getpid()}:{next(_HANDLES)}"
+    _PARSED[handle] = result
+    while len(_PARSED) > _PARSED_MAX:
+        _PARSED.popitem(last=False)
+    return handle
+
+
+def _parsed(plan: _Plan) -> ParserResult:
+    """The parser's result for the plan: kept from `_prepare`, or read again (another process, or pushed out)."""
+    return _PARSED.pop(plan.parsed, None) or read_document(load(plan.path))
+
+
+def _prepare(path: str, settings: ModelSettings, convert: Convert[T]) -> _Plan | T:
     result = read_document(load(path))
     if settings.model_when == "needs-review":
         alone = parser_report(result)
@@ -91,7 +131,7 @@ def _prepare(path: str | Path, settings: ModelSettings) -> _Plan | Report:
             alone.extraction = Extraction(
                 parser_version=PARSER_VERSION, model=settings.model, usage=Usage().as_dict(), cached=False
             )
-            return alone
+            return convert(path, alone)
     prompt = load_prompt(*PROMPT)
     messages = prompt.messages(keys=key_guide(), report=excerpt(result.document))
     key = cache_key(
@@ -104,9 +144,7 @@ def _prepare(path: str | Path, settings: ModelSettings) -> _Plan | Report:
         params={"temperature": 0, "max_tokens": MAX_TOKENS, "extra_body": settings.endpoint.extra_body},
     )
     cache = ReadingCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
-    # Nothing after this reads the layout lines; without them the plan that goes to a worker
-    # process and back is about half the size (and a quarter of the pickling time).
-    return _Plan(replace(result, lines=[]), prompt, messages, key, cache)
+    return _Plan(path, _keep(result), prompt, messages, key, cache)
 
 
 @lru_cache(maxsize=1)
@@ -132,9 +170,15 @@ def _store(plan: _Plan, reading: ModelReading, mode: str) -> None:
 
 
 def _finish(
-    plan: _Plan, settings: ModelSettings, reading: ModelReading, mode: str, usage: Usage, cached: bool
-) -> Report:
-    result = plan.result
+    plan: _Plan,
+    settings: ModelSettings,
+    reading: ModelReading,
+    mode: str,
+    usage: Usage,
+    cached: bool,
+    convert: Convert[T],
+) -> T:
+    result = _parsed(plan)
     regions = {
         t: (r.start, r.end) for t, r in result.reading.tables.items() if r.start is not None and r.end is not None
     }
@@ -143,11 +187,11 @@ def _finish(
     extraction = _extraction(plan, settings, mode, usage, cached=cached)
     report = assemble(merged.result, merged.cells, merged.provenance, extra_review=merged.review, extraction=extraction)
     fix_fact_provenance(report.provenance, merged.fact_by)
-    return report
+    return convert(plan.path, report)
 
 
-def _failed(plan: _Plan, settings: ModelSettings, reason: str, message: str, usage: Usage) -> Report:
-    result = plan.result
+def _failed(plan: _Plan, settings: ModelSettings, reason: str, message: str, usage: Usage, convert: Convert[T]) -> T:
+    result = _parsed(plan)
     item = ReviewItem(
         id=item_id(result.document.sha256, "extract.model_error", "report"),
         rule="extract.model_error",
@@ -160,7 +204,7 @@ def _failed(plan: _Plan, settings: ModelSettings, reason: str, message: str, usa
     report = assemble(result, cells, alone.provenance, extra_review=[item], extraction=extraction)
     if not report.cells and not report.narrative:
         report.status = "failed"
-    return report
+    return convert(plan.path, report)
 
 
 def _extraction(

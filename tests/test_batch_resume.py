@@ -133,7 +133,9 @@ def test_model_batch_survives_sigkill_without_repeating_calls(tmp_path: Path) ->
         ]
         history = kill_at_random(command, out, random.Random(9), kills=4, total=len(inputs))
         finish(command)
-        requests = server.requests[reference_calls:]
+        # A kill between a request's headers and its body leaves a request the server could not
+        # read (body ''): it was never answered, so it is not a call made.
+        requests = [r for r in server.requests[reference_calls:] if isinstance(r.body, dict)]
     assert any(0 < len(done) < len(inputs) for _, done in history), "no kill landed in the middle of the batch"
     for killed_at, done in history:
         again = [requested_path(r.body) for r in requests if r.timestamp > killed_at]
