@@ -17,6 +17,8 @@ argument `@FILE`, or a file named *.lst / *.list, holds one path per line (blank
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import fcntl
 import hashlib
@@ -239,15 +241,34 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
                 "price_out": spec.price_out,
                 "budget_reached": budget_reached,
             }
-            summary = write_outputs(out, journal, inputs, run)
-            fill_review_queue(out, journal, inputs)
+            summary = finish_outputs(out, journal, inputs, run)
     return BatchResult(summary, state, left, tracker.unfinished, budget_reached)
+
+
+def finish_outputs(directory: Path, journal: Journal, paths: list[str], run: dict[str, Any]) -> dict[str, Any]:
+    """Every output of DIR from the journal: the files of `write_outputs`, and the review queue.
+
+    The two read the journal independently and write different files, so the queue is filled
+    in a second process meanwhile (in a thread they are slower than one after the other: both
+    hold the GIL most of the time).
+    """
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        queue = pool.submit(fill_review_queue, directory, journal, paths)
+        summary = write_outputs(directory, journal, paths, run)
+        try:
+            queue.result()
+        except concurrent.futures.process.BrokenProcessPool as err:  # killed, e.g. out of memory
+            raise StoreError(
+                f"{directory / REVIEW_DB}: the process filling the review queue died ({err}); run the same "
+                "command again: the outputs are rebuilt from the journal"
+            ) from err
+    return summary
 
 
 def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -> int:
     """THE hook between a batch and the review queue: DIR/review.db and DIR/review.html.
 
-    Called after every run and every merge, once results.jsonl is final. Every finished report
+    Called after every run and every merge, from the journal. Every finished report
     with review items is recorded in the queue (`review.Store.record`, idempotent: a resumed
     run records the same items again and nothing changes), with its source text for context;
     then the read-only page is written. Returns the number of reports recorded.
@@ -304,8 +325,7 @@ def merge(sources: list[Path], dest: Path) -> dict[str, Any]:
             for src in sources:
                 _merge_one(src, merged)
             run = {"merged_from": [str(s) for s in sources]}
-            summary = write_outputs(dest, merged, list(merged.index), run)
-            fill_review_queue(dest, merged, list(merged.index))
+            summary = finish_outputs(dest, merged, list(merged.index), run)
     return summary
 
 
@@ -323,7 +343,7 @@ def _merge_one(src: Path, merged: Journal, group: int = 256) -> None:
                         "merge the shards of one job only"
                     )
                 continue
-            records.append((slim(header), encode(header, report_json)))
+            records.append((slim(header), encode(header, report_json.decode("utf-8"))))
             if len(records) >= group:
                 merged.commit(records)
                 records = []

@@ -134,10 +134,11 @@ def _write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run:
     done = sorted(p for p in set(paths) if journal.done(p))
     summary = _Summary()
     results_tmp, csv_tmp = _atomic(directory / RESULTS), _atomic(directory / CELLS_CSV)
-    with results_tmp.open("w", encoding="utf-8") as results, csv_tmp.open("w", encoding="utf-8", newline="") as cells:
+    # results.jsonl gets the journal's bytes as they are: no decoding and encoding again.
+    with results_tmp.open("wb") as results, csv_tmp.open("w", encoding="utf-8", newline="") as cells:
         cells.write(",".join(CSV_COLUMNS) + "\n")
         for header, report_json in journal.read(done):
-            results.write(report_json + "\n")
+            results.write(report_json + b"\n")
             cells.write(header["csv"])
             summary.add(header)
     _replace(results_tmp, directory / RESULTS)

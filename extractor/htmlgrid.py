@@ -89,13 +89,19 @@ class _Piece:
         return Cell(text, max(self.start, 0), max(self.end, 0))
 
     def blocks(self) -> list[Cell]:
+        if self.start < 0:  # nothing but whitespace since the last break
+            return list(self.earlier)
         last = self._block()
         return [*self.earlier, last] if last.text else list(self.earlier)
 
-    def cell(self) -> Cell:
-        blocks = self.blocks()
+    def cell(self, blocks: list[Cell] | None = None) -> Cell:
+        """The piece as one cell (from its `blocks()`, when the caller has them already)."""
+        blocks = self.blocks() if blocks is None else blocks
         if not blocks:
             return Cell("", max(self.start, 0), max(self.start, 0))
+        if len(blocks) == 1:
+            only = blocks[0]
+            return Cell(only.text, only.start, only.end)
         return Cell(" ".join(b.text for b in blocks), blocks[0].start, blocks[-1].end)
 
 
@@ -111,8 +117,9 @@ class _Table:
     def close_cell(self) -> None:
         """End the open cell; HTML lets </td> be omitted before the next <td>, <tr> or </table>."""
         if self.current is not None:
-            self.rows[-1].append((self.current.cell(), *self.span))
-            self.blocks.append(self.current.blocks())
+            blocks = self.current.blocks()
+            self.rows[-1].append((self.current.cell(blocks), *self.span))
+            self.blocks.append(blocks)
             self.current = None
 
 
@@ -161,15 +168,16 @@ class _Reader:
             if match is None:
                 break
             self._position, position = match.start(), match.end()
-            tag = (match.group("tag") or "").lower()
+            close, tag, attrs, alone = match.groups()
             if not tag:
                 continue  # comment, doctype, processing instruction
-            if match.group("close"):
+            tag = tag.lower()
+            if close:
                 self.handle_endtag(tag)
-            elif match.group("self"):
-                self.handle_startendtag(tag, self._attributes_of(tag, match.group("attrs")))
+            elif alone:
+                self.handle_startendtag(tag, self._attributes_of(tag, attrs))
             else:
-                self.handle_starttag(tag, self._attributes_of(tag, match.group("attrs")))
+                self.handle_starttag(tag, self._attributes_of(tag, attrs))
                 if tag in _RAW_TEXT:
                     closing = re.compile(rf"</{tag}\s*>", re.I).search(source, position)
                     position = closing.end() if closing else len(source)
@@ -181,6 +189,11 @@ class _Reader:
         return _attributes(text) if wanted and text.strip() else []
 
     def _data(self, source: str, start: int, end: int) -> None:
+        if self._skip or self.nav is not None:
+            return
+        if source.find("&", start, end) < 0:
+            self._text(source[start:end], start, end)
+            return
         position = start
         for entity in _ENTITY.finditer(source, start, end):
             if entity.start() > position:
@@ -306,6 +319,7 @@ def _int(value: str | None) -> int:
 
 def _grid_lines(table: _Table) -> list[Line]:
     occupied: dict[tuple[int, int], Cell] = {}
+    widths: dict[int, int] = {}  # row -> 1 + its last occupied column
     lines: list[Line] = []
     for r, row in enumerate(table.rows):
         c = 0
@@ -316,9 +330,9 @@ def _grid_lines(table: _Table) -> list[Line]:
                 for dc in range(colspan):
                     copy = cell if dr == dc == 0 else Cell("", cell.start, cell.start)
                     occupied.setdefault((r + dr, c + dc), copy)
+                widths[r + dr] = max(widths.get(r + dr, 0), c + colspan)
             c += colspan
-        width = max((col for (rr, col) in occupied if rr == r), default=-1) + 1
-        cells = [occupied.get((r, col), Cell("", 0, 0)) for col in range(width)]
+        cells = [occupied.get((r, col), Cell("", 0, 0)) for col in range(widths.get(r, 0))]
         spans = [cell for cell in cells if cell.text]
         start = spans[0].start if spans else table.start
         end = spans[-1].end if spans else table.start

@@ -28,6 +28,7 @@ from .errors import StoreError
 
 JOURNAL = "journal.jsonl"
 _REPORT_KEY = ',"report":'
+_REPORT_BYTES = _REPORT_KEY.encode()
 
 
 def encode(header: dict[str, Any], report_json: str) -> str:
@@ -36,15 +37,15 @@ def encode(header: dict[str, Any], report_json: str) -> str:
     return f"{head[:-1]}{_REPORT_KEY}{report_json}}}\n"
 
 
-def split(line: str) -> tuple[dict[str, Any], str]:
-    """Header (parsed) and report (raw JSON text) of a journal line.
+def split(line: bytes) -> tuple[dict[str, Any], bytes]:
+    """Header (parsed) and report (raw JSON, UTF-8) of a journal line.
 
     Inside a JSON string every quote is escaped, so the first `,"report":` is the header's
     last key: the header before it is the only part that has to be parsed.
     """
-    cut = line.index(_REPORT_KEY)
-    header: dict[str, Any] = json.loads(line[:cut] + "}")
-    return header, line[cut + len(_REPORT_KEY) : line.rstrip("\n").rindex("}")]
+    cut = line.index(_REPORT_BYTES)
+    header: dict[str, Any] = json.loads(line[:cut] + b"}")
+    return header, line[cut + len(_REPORT_BYTES) : line.rstrip(b"\n").rindex(b"}")]
 
 
 INDEXED = ("path", "status", "tokens", "rules", "error")  # what the index keeps per report: a few bytes
@@ -91,7 +92,7 @@ class Journal:
             if not raw.endswith(b"\n"):
                 break  # cut short by a crash: never committed
             try:
-                header, _ = split(raw.decode("utf-8"))
+                header, _ = split(raw)
             except (ValueError, UnicodeDecodeError):
                 break
             self.index[header["path"]] = Slot(good, len(raw), slim(header))
@@ -101,6 +102,10 @@ class Journal:
             handle.truncate(good)
             handle.seek(good)
         return handle
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent to another process, a journal can be read there but not written."""
+        return {**self.__dict__, "_file": None, "readonly": True}
 
     def done(self, path: str) -> bool:
         return path in self.index
@@ -134,13 +139,13 @@ class Journal:
             offset += len(chunk)
         return [header for header, _ in records]
 
-    def read(self, paths: Iterable[str]) -> Iterator[tuple[dict[str, Any], str]]:
-        """Header and raw report of each path's latest record, in the order given."""
+    def read(self, paths: Iterable[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
+        """Header and raw report (JSON, UTF-8) of each path's latest record, in the order given."""
         with self.path.open("rb") as handle:
             for path in paths:
                 slot = self.index[path]
                 handle.seek(slot.offset)
-                yield split(handle.read(slot.length).decode("utf-8"))
+                yield split(handle.read(slot.length))
 
     def close(self) -> None:
         self._file.close()

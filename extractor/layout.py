@@ -48,6 +48,7 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SPACE_RUN = re.compile(r"(?:[ \u3000\u00a0]{2,}|\t)")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _TOKEN = re.compile(r"\S+")
+_INNER_SPACE = re.compile(r"\s")
 # Page furniture printed by PDF converters between table rows: "- 4 -", "第4页", "4 / 12", "第 4 页 共 12 页".
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4}"
@@ -133,10 +134,19 @@ def _split_spaces(raw: str, start: int) -> list[Cell]:
     for separator in _SPACE_RUN.finditer(raw):
         bounds += [separator.start(), separator.end()]
     bounds.append(len(raw))
+    x, done = 0, 0  # display column of raw[done], kept as the pieces go by
     for left, right in zip(bounds[::2], bounds[1::2], strict=False):
         piece = raw[left:right]
-        if piece.strip():
-            cells.extend(_split_trailing_numbers(piece, start + left, raw[:left]))
+        text = piece.strip()
+        if not text:
+            continue
+        x += width(raw[done:left])
+        done = left
+        if _INNER_SPACE.search(text):
+            cells.extend(_split_trailing_numbers(piece, start + left, x))
+        else:  # one word, most often a number: nothing to split
+            lead = piece.index(text)
+            cells.append(_positioned(text, start + left + lead, x + width(piece[:lead])))
     return cells
 
 
@@ -157,13 +167,14 @@ def _attach_signs_and_units(piece: str, tokens: list[tuple[str, int]]) -> list[t
     return out
 
 
-def _split_trailing_numbers(piece: str, start: int, before: str) -> list[Cell]:
-    """'（一）予以公开 0 0 1' or '0 0 1' printed with single spaces: split the numbers off."""
+def _split_trailing_numbers(piece: str, start: int, x_base: int) -> list[Cell]:
+    """'（一）予以公开 0 0 1' or '0 0 1' printed with single spaces: split the numbers off.
+
+    `x_base` is the display column where the piece starts."""
     tokens = _attach_signs_and_units(piece, [(m.group(), m.start()) for m in _TOKEN.finditer(piece)])
     cut = len(tokens)
     while cut > 0 and looks_numeric(tokens[cut - 1][0]):
         cut -= 1
-    x_base = width(before)
     if cut == len(tokens):
         return [
             _positioned(
@@ -193,4 +204,4 @@ _WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-
 
 def width(text: str) -> int:
     """Display width: East Asian wide and full-width characters take two columns."""
-    return len(text) + len(_WIDE.findall(text))
+    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))

@@ -20,7 +20,7 @@ import json
 import os
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -86,16 +86,17 @@ async def aextract_as(path: str, settings: ModelSettings, convert: Convert[T]) -
     if not isinstance(plan_or_done, _Plan):
         return plan_or_done
     plan, usage = plan_or_done, Usage()
+    back = replace(plan, messages=[])  # what goes back to the worker: the prompt was sent already
     hit = _cached(plan)
     if hit is not None:
-        return await off_loop(_finish, plan, settings, hit[0], hit[1], usage, True, convert)
+        return await off_loop(_finish, back, settings, hit[0], hit[1], usage, True, convert)
     try:
         reading, mode = await read_async(plan.messages, settings, usage)
     except ModelCallError as err:
         # The reason and message go instead of the error: ModelCallError does not survive pickling.
-        return await off_loop(_failed, plan, settings, err.reason, str(err), usage, convert)
+        return await off_loop(_failed, back, settings, err.reason, str(err), usage, convert)
     _store(plan, reading, mode)
-    return await off_loop(_finish, plan, settings, reading, mode, usage, False, convert)
+    return await off_loop(_finish, back, settings, reading, mode, usage, False, convert)
 
 
 def _itself(path: str, report: Report) -> Report:

@@ -99,5 +99,6 @@ def read_number(printed: str, kind: ValueKind = "count") -> int | float | None:
     return int(value)
 
 
+@lru_cache(maxsize=4096)
 def looks_numeric(printed: str) -> bool:
     return read_number(printed, "amount") is not None

@@ -140,12 +140,16 @@ def tokens(lines: list[Line], region: Region) -> list[Token]:
         cells = line.cells
         if line.separated and len(cells) == 2 and not cells[0].text and cells[1].text:
             cells = cells[1:]  # "\tX": a web page's cell on its own line; the tab is indentation
+        positioned, page = aligned and not line.separated, line.page
         for position, cell in enumerate(cells):
-            kind: TokenKind = "empty" if not cell.text else "num" if looks_numeric(cell.text) else "text"
-            positioned = aligned and not line.separated
-            col = (cell.x0 + cell.x1) / 2 if positioned else float(position)
-            extent = float(cell.x1 - cell.x0) if positioned else 1.0
-            out.append(Token(kind, cell.text, cell.start, cell.end, index, col, line.page, extent))
+            text = cell.text
+            kind: TokenKind = "empty" if not text else "num" if looks_numeric(text) else "text"
+            if positioned:
+                out.append(
+                    Token(kind, text, cell.start, cell.end, index, (cell.x0 + cell.x1) / 2, page, cell.x1 - cell.x0)
+                )
+            else:
+                out.append(Token(kind, text, cell.start, cell.end, index, position, page))
     return out
 
 
