@@ -145,7 +145,9 @@ def _prepare(path: str, settings: ModelSettings, convert: Convert[T]) -> _Plan |
         params={"temperature": 0, "max_tokens": MAX_TOKENS, "extra_body": settings.endpoint.extra_body},
     )
     cache = ReadingCache(settings.cache_dir or default_cache_dir()) if settings.use_cache else None
-    return _Plan(path, _keep(result), prompt, messages, key, cache)
+    # Nothing after this reads the layout lines: without them a kept result is a few hundred
+    # objects instead of thousands, for the garbage collector to walk while it waits.
+    return _Plan(path, _keep(replace(result, lines=[])), prompt, messages, key, cache)
 
 
 @lru_cache(maxsize=1)

@@ -26,7 +26,7 @@ from .verify import TableStatus, verify
 
 PARSER_VERSION = f"parser-{__version__}"
 # Hundreds of spans per report: validated in one call rather than one object at a time.
-_PROVENANCE = TypeAdapter(dict[str, Span])
+PROVENANCE = TypeAdapter(dict[str, Span])  # validates a report's spans in one call
 
 
 @dataclass
@@ -124,7 +124,7 @@ def assemble(
 def parser_report(result: ParserResult) -> Report:
     cells = {key: cell.value for key, cell in result.reading.cells.items()}
     where = result.document.where
-    provenance = _PROVENANCE.validate_python(
+    provenance = PROVENANCE.validate_python(
         {
             key: {
                 "start": cell.start,

@@ -16,11 +16,12 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .grounding import Evidence, GroundedReading, Refused
 from .narrative import COMPARISONS, Fact
 from .parse import CellRead, TableRead
-from .pipeline import ParserResult
+from .pipeline import PROVENANCE, ParserResult
 from .schema import Reader, ReviewItem, Span
 from .template import TABLES, TableId, TemplateVersion, key_version, table_keys, table_of
 from .verify import TableStatus, verify
@@ -33,6 +34,9 @@ class Merged:
     result: ParserResult  # the parser's result with merged facts and table states
     cells: dict[str, Number] = field(default_factory=dict)
     provenance: dict[str, Span] = field(default_factory=dict)
+    # The spans while merging, as plain dicts: validated in one call at the end (a pydantic
+    # object per cell costs more than the rest of the merge).
+    spans: dict[str, dict[str, Any]] = field(default_factory=dict)
     review: list[ReviewItem] = field(default_factory=list)
     fact_by: dict[str, Reader] = field(default_factory=dict)
 
@@ -69,6 +73,7 @@ def merge(result: ParserResult, grounded: GroundedReading) -> Merged:
         parser_value = parsed[key].value if key in parsed else None
         if parser_value != refused.value:
             merged.review.append(_ungrounded(refused, parser_value, doc_id))
+    merged.provenance = PROVENANCE.validate_python(merged.spans)
     return merged
 
 
@@ -78,7 +83,8 @@ def _needs_position(result: ParserResult, key: str) -> bool:
 
 def _take(merged: Merged, key: str, value: Number, start: int, end: int, by: Reader, page: int | None = None) -> None:
     merged.cells[key] = value
-    merged.provenance[key] = Span(start=start, end=end, by=by, page=page)
+    where = merged.result.document.where(start, end)
+    merged.spans[key] = {"start": start, "end": end, "by": by, "page": page, "where": where}
 
 
 def _disagreement(merged: Merged, p: CellRead, m: Evidence, doc_id: str) -> ReviewItem:
@@ -119,7 +125,7 @@ def _with_tables(merged: Merged, grounded: GroundedReading) -> ParserResult:
         from_model = [
             e
             for k, e in grounded.cells.items()
-            if table_of(k) == table and merged.provenance.get(k) and merged.provenance[k].by == "model"
+            if table_of(k) == table and k in merged.spans and merged.spans[k]["by"] == "model"
         ]
         if not from_model or tables[table].state == "read":
             continue

@@ -282,3 +282,23 @@ def test_header_rows_repeated_after_a_page_break_are_read_once(tmp_path: Path) -
     assert document.text.count("申请人情况") >= 2, "the fixture must repeat table 三's header on the next page"
     assert sum("申请人情况" in line.text for line in document.lines) == 1
     assert read.cells == synth.gold_cells(report)
+
+
+def test_model_path_spans_say_where_in_the_file_like_the_parsers(tmp_path: Path) -> None:
+    """A cell both readers agree on keeps the parser's span, 'where' (table, row, column) included."""
+    from scripted import faithful_reading
+
+    from extractor.grounding import SourceText, ground
+    from extractor.pipeline import parser_report, read_document
+    from extractor.reconcile import merge
+
+    seed = SEEDS[0]
+    result = read_document(load(docgen.write_docx(_seed_blocks(seed), tmp_path / "r.docx", header="政府信息公开")))
+    merged = merge(result, ground(SourceText(result.document.text), faithful_reading(seed), {}))
+    alone = parser_report(result).provenance
+    both = {k: s for k, s in merged.provenance.items() if s.by == "both"}
+    assert len(both) > 100
+    assert all(
+        s.where and s.where == alone[k].where and (s.start, s.end) == (alone[k].start, alone[k].end)
+        for k, s in both.items()
+    )
