@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import os
 import threading
 import time
@@ -133,8 +134,15 @@ def extract_chunk(paths: Sequence[str]) -> list[Outcome]:
     return outcomes
 
 
-def exit_with_parent(parent: int) -> None:
-    """Worker initializer: a worker whose batch was killed (-9) exits instead of lingering."""
+def worker_init(parent: int) -> None:
+    """Worker initializer: exit with the batch, and leave what the parent imported out of garbage collection.
+
+    A worker whose batch was killed (-9) exits instead of lingering. The objects a worker
+    inherits from its parent (every imported module: pydantic, openai, instructor) live as long
+    as it does; frozen, the collector stops walking them on every full collection (7-12 % of a
+    worker's CPU time in the model-path benchmark).
+    """
+    gc.freeze()
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -155,7 +163,7 @@ def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
     # in flight keep the workers busy while the parent fsyncs.
     size = max(1, min(16, len(pending) // (workers * 8)))
     chunks = iter([pending[i : i + size] for i in range(0, len(pending), size)])
-    with ProcessPoolExecutor(workers, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(workers, initializer=worker_init, initargs=(os.getpid(),)) as pool:
         inflight: dict[Future[list[Outcome]], Sequence[str]] = {}
         while True:
             try:
@@ -200,7 +208,7 @@ async def run_async(
     with contextlib.ExitStack() as stack:
         pools = Pools(
             [
-                stack.enter_context(ProcessPoolExecutor(1, initializer=exit_with_parent, initargs=(os.getpid(),)))
+                stack.enter_context(ProcessPoolExecutor(1, initializer=worker_init, initargs=(os.getpid(),)))
                 for _ in range(workers)
             ]
         )
