@@ -239,7 +239,10 @@ def _call_only(base_url: str) -> Callable[[str], Awaitable[None]]:
     async def call(path: str) -> None:
         loop = id(asyncio.get_running_loop())
         if loop not in clients:
-            clients[loop] = openai.AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+            # The transport extract batch uses (llm.async_client): aiohttp under the openai client.
+            clients[loop] = openai.AsyncOpenAI(
+                base_url=base_url, api_key="sk-bench", max_retries=0, http_client=openai.DefaultAioHttpClient()
+            )
         await clients[loop].chat.completions.create(model="stub-model", messages=[{"role": "user", "content": path}])
 
     return call
