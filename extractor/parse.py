@@ -129,12 +129,19 @@ def _candidates(run: Run) -> list[str]:
     return out or [""]
 
 
-def _score_matrix(run_list: Sequence[Run], rows: Sequence[Row]) -> list[list[float]]:
-    labels = tuple((j, norm(label)) for j, row in enumerate(rows) for label in row.labels)
-    matrix: list[list[float]] = []
-    for run in run_list:
-        matrix.append(list(_run_scores(tuple(_candidates(run)), labels, len(rows))))
-    return matrix
+def _all_candidates(run_list: Sequence[Run]) -> list[tuple[str, ...]]:
+    return [tuple(_candidates(run)) for run in run_list]
+
+
+def _score_matrix(candidates: Sequence[tuple[str, ...]], rows: tuple[Row, ...]) -> list[list[float]]:
+    """Label scores of each run (by its `_all_candidates`) against each template row."""
+    labels = _labels(rows)
+    return [list(_run_scores(found, labels, len(rows))) for found in candidates]
+
+
+@lru_cache(maxsize=16)
+def _labels(rows: tuple[Row, ...]) -> tuple[tuple[int, str], ...]:
+    return tuple((j, norm(label)) for j, row in enumerate(rows) for label in row.labels)
 
 
 @lru_cache(maxsize=4096)
@@ -200,9 +207,10 @@ def _read_app(
     columns = _app_column_order(stream, table_runs)
     best: tuple[float, TemplateVersion, dict[int, int]] | None = None
     versions: tuple[TemplateVersion, ...] = ("2021", "2019")
+    candidates = _all_candidates(table_runs)
     for version in versions:
         rows = APP_ROWS[version]
-        score, pairs = _align(_score_matrix(table_runs, rows), len(rows))
+        score, pairs = _align(_score_matrix(candidates, rows), len(rows))
         # A template row nothing was printed for counts against that version: a 2019 table's
         # "（六）其他" must not read as the 2021 row "3.其他" with two rows missing.
         score -= UNMATCHED_ROW_COST * (len(rows) - len(pairs))
@@ -358,12 +366,12 @@ def _transposed(table_runs: list[Run]) -> bool:
     """Table 四 printed with a row per result (结果维持 … 总计) and a column per group."""
     if len(table_runs) != len(RL_COLUMNS) or any(len(r.numbers) != len(RL_GROUPS) for r in table_runs):
         return False
-    _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
+    _, pairs = _align(_score_matrix(_all_candidates(table_runs), _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
     return len(pairs) == len(RL_COLUMNS)
 
 
 def _read_rl_transposed(table_runs: list[Run], groups: tuple[str, ...]) -> dict[str, CellRead]:
-    _, pairs = _align(_score_matrix(table_runs, _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
+    _, pairs = _align(_score_matrix(_all_candidates(table_runs), _RL_COLUMN_ROWS), len(_RL_COLUMN_ROWS))
     cells: dict[str, CellRead] = {}
     for i, j in pairs.items():
         for group, token in zip(groups, table_runs[i].numbers, strict=False):
@@ -401,7 +409,7 @@ _ITEM_ROWS = tuple(Row(item, labels) for item, labels in A20_ITEM_LABELS.items()
 def _read_a20(
     stream: list[Token], table_runs: list[Run], usual: tuple[int, int]
 ) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
-    _, pairs = _align(_score_matrix(table_runs, _ITEM_ROWS), len(_ITEM_ROWS))
+    _, pairs = _align(_score_matrix(_all_candidates(table_runs), _ITEM_ROWS), len(_ITEM_ROWS))
     headers = _a20_headers(table_runs)
     version = _a20_version([h for h, _ in headers], [_ITEM_ROWS[j].key for j in pairs.values()])
     cells: dict[str, CellRead] = {}
