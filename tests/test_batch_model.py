@@ -179,3 +179,55 @@ def test_model_settings_without_model_are_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--mode only make sense with --model" in result.output
     result = CliRunner().invoke(main, ["batch", str(SEEDS[0]), "--out", str(tmp_path), "--budget", "100"])
     assert result.exit_code == 2 and "add --model" in result.output
+
+
+# ---- where a report's stages run ---------------------------------------------------------
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_a_reports_stages_run_in_one_worker_and_reports_spread_over_workers() -> None:
+    import asyncio
+    from concurrent.futures import ProcessPoolExecutor
+
+    from extractor.batch_run import Pools, off_loop
+
+    async def report() -> tuple[int, int]:
+        await asyncio.sleep(0)
+        first = await off_loop(_pid)
+        await asyncio.sleep(0.01)
+        return first, await off_loop(_pid)
+
+    async def many(pools: Pools) -> list[tuple[int, int]]:
+        async def pinned() -> tuple[int, int]:
+            with pools.pinned():
+                return await report()
+
+        return await asyncio.gather(*(pinned() for _ in range(8)))
+
+    with ProcessPoolExecutor(1) as a, ProcessPoolExecutor(1) as b:
+        stages = asyncio.run(many(Pools([a, b])))
+    assert all(first == second for first, second in stages)  # both stages of each report in one process
+    assert len({first for first, _ in stages}) == 2  # and the reports shared between the two
+
+
+def test_finish_reads_the_report_again_when_its_parse_was_not_kept(tmp_path: Path) -> None:
+    """A plan whose parser result is not in this process (another worker, or pushed out) still finishes alike."""
+    from extractor import modelpath
+    from extractor.llm import ModelSettings, Usage
+
+    settings = ModelSettings(model=MODEL, base_url="http://127.0.0.1:9/v1", api_key="sk-test", use_cache=False)
+    reading = faithful_reading(SEEDS[0])
+    kept = modelpath._prepare(str(SEEDS[0]), settings, modelpath._itself)
+    lost = modelpath._prepare(str(SEEDS[0]), settings, modelpath._itself)
+    assert isinstance(kept, modelpath._Plan) and isinstance(lost, modelpath._Plan)
+    modelpath._PARSED.pop(lost.parsed)
+    finish = [
+        modelpath._finish(plan, settings, reading, "json", Usage(), False, modelpath._itself) for plan in (kept, lost)
+    ]
+    assert finish[0].model_dump() == finish[1].model_dump()
+    assert finish[0].status == gold_for(SEEDS[0])["expected_status"] and kept.parsed not in modelpath._PARSED
