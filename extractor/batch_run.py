@@ -3,9 +3,11 @@
 Both end in `Tracker.commit`, which writes finished reports to the journal (one fsync per
 group) before they count. Offline, chunks of paths go to a process pool with a bounded
 number in flight, so memory does not grow with the number of inputs. With a model, an
-injected `extract_one(path) -> Report` coroutine runs under an `asyncio.Semaphore`
+injected `extract_one(path) -> Report | Finished` coroutine runs under an `asyncio.Semaphore`
 (concurrency) and an `aiolimiter.AsyncLimiter` (requests per minute, no bursts); journal
-writes run in a thread so the event loop keeps the model calls going while they fsync.
+writes run in a thread so the event loop keeps the model calls going while they fsync. Its
+CPU-bound stages go through `off_loop` to one worker process per report (`Pools`), so what
+one stage leaves in that process is there for the next.
 
 What counts as failed: an `ExtractorError` (bad input, model failed for good) is a property
 of the input: the report is journaled as failed and `--retry-failed` redoes it. A

@@ -1,7 +1,8 @@
 """`extract --model`: both readers, grounded and reconciled, then the verifier.
 
     report = extract_with_model(path, settings)          # sync, for the CLI
-    report = await aextract_with_model(path, settings)   # asyncio, for batch jobs
+    report = await aextract_with_model(path, settings)   # asyncio
+    record = await aextract_as(path, settings, journal_record)  # batch jobs: the journal line
 
 Order of work: read the document and run the parser; with `model_when="needs-review"` stop
 there when the parser alone is accepted; otherwise build the prompt (title, table sections,
