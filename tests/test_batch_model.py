@@ -154,6 +154,21 @@ def test_model_batch_reads_every_seed_once_and_a_rerun_calls_nothing(tmp_path: P
     assert summary["tokens"]["input"] > 0 and summary["model_errors"] == 0
 
 
+def test_model_when_needs_review_calls_the_model_only_for_reports_the_parser_did_not_accept(
+    tmp_path: Path, instant_retries: None
+) -> None:
+    inputs, out = [str(s) for s in SEEDS], tmp_path / "out"
+    unaccepted = [s for s in SEEDS if gold_for(s)["expected_status"] != "accepted"]
+    with StubServer(responder=faithful) as server:
+        result = batch_cli(inputs, out, server.base_url, "--model-when", "needs-review")
+        assert result.exit_code == 0, result.output
+        assert server.request_count == len(unaccepted)
+    reports = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    for seed, report in zip(SEEDS, reports, strict=True):
+        assert report["cells"] == gold_for(seed)["cells"] and report["status"] == gold_for(seed)["expected_status"]
+        assert report["extraction"]["usage"]["requests"] == (0 if report["status"] == "accepted" else 1)
+
+
 def test_model_outage_leaves_reports_pending_and_a_rerun_finishes(tmp_path: Path, instant_retries: None) -> None:
     inputs, out = mixed_inputs(tmp_path / "in"), tmp_path / "out"
     with StubServer(responder=lambda body: Reply.server_error()) as down:
