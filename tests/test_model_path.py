@@ -274,6 +274,36 @@ def test_timeout_is_retried_then_model_error(tmp_path: Path) -> None:
     assert report.extraction.error.startswith("transient:")
 
 
+@pytest.mark.enable_socket
+def test_async_client_timeouts_and_refused_connections_are_transient(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The async client (aiohttp under openai) maps its failures to the same retried, transient errors."""
+    import asyncio
+    import socket
+
+    from extractor.modelpath import aextract_with_model
+
+    async def no_wait(seconds: float) -> None:
+        del seconds
+
+    monkeypatch.setattr(llm, "ASLEEP", no_wait)
+
+    with StubServer([Reply(content="{}", delay_s=1.0)] * 2) as server:
+        late = asyncio.run(
+            aextract_with_model(SEED_000, settings(server.base_url, tmp_path, timeout_s=0.2, max_retries=1))
+        )
+        assert server.request_count == 2
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    refused = asyncio.run(aextract_with_model(SEED_000, settings(closed, tmp_path, max_retries=1)))
+    for report in (late, refused):
+        assert rules(report) == ["extract.model_error"] and report.cells == gold(SEED_000)["cells"]
+        assert report.extraction is not None and (report.extraction.error or "").startswith("transient:")
+        assert report.extraction.usage["requests"] == 2
+
+
 def test_401_is_not_retried_and_says_what_to_fix(tmp_path: Path) -> None:
     with scripted("unauthorized", [Reply.unauthorized()]) as (url, cassette):
         code, reports, stderr = run_cli(
