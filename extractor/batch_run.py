@@ -223,19 +223,29 @@ class Pools:
     the next one instead of sending it to the parent and back."""
 
     def __init__(self, pools: list[ProcessPoolExecutor]) -> None:
-        self.load = dict.fromkeys(pools, 0)
+        self.load = dict.fromkeys(pools, 0)  # reports in flight per live process
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
-        """The current task's `off_loop` calls go to the least busy process until the block ends."""
+        """The current task's `off_loop` calls go to the least busy process until the block ends.
+
+        A process that died (e.g. killed for memory) is left out from then on, so the batch goes
+        on with the others; the reports it held stay pending for the next run.
+        """
+        if not self.load:
+            raise BrokenProcessPool("every worker process of the batch died")
         pool = min(self.load, key=self.load.__getitem__)
         self.load[pool] += 1
         token = _POOL.set(pool)
         try:
             yield
+        except BrokenProcessPool:
+            self.load.pop(pool, None)
+            raise
         finally:
             _POOL.reset(token)
-            self.load[pool] -= 1
+            if pool in self.load:
+                self.load[pool] -= 1
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:

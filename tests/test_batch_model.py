@@ -246,3 +246,32 @@ def test_finish_reads_the_report_again_when_its_parse_was_not_kept(tmp_path: Pat
     ]
     assert finish[0].model_dump() == finish[1].model_dump()
     assert finish[0].status == gold_for(SEEDS[0])["expected_status"] and kept.parsed not in modelpath._PARSED
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)
+
+
+def test_a_dead_worker_is_left_out_and_the_others_go_on() -> None:
+    import asyncio
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from extractor.batch_run import Pools, off_loop
+
+    async def run(pools: Pools) -> tuple[list[object], list[object]]:
+        async def stage(fn: Any) -> object:
+            with pools.pinned():
+                return await off_loop(fn)
+
+        first = await asyncio.gather(stage(_die), return_exceptions=True)  # the least busy: the first process
+        after = await asyncio.gather(*(stage(_pid) for _ in range(4)), return_exceptions=True)
+        return first, after
+
+    with ProcessPoolExecutor(1) as a, ProcessPoolExecutor(1) as b:
+        pools = Pools([a, b])
+        first, after = asyncio.run(run(pools))
+    assert isinstance(first[0], BrokenProcessPool)
+    assert len(pools.load) == 1 and all(isinstance(pid, int) for pid in after) and len(set(after)) == 1
