@@ -54,7 +54,7 @@ class Document:
             return None  # start/end already are offsets into the file
         if self.kind == "mhtml":
             return f"characters {start}–{end} of the HTML source"  # the decoded part, not the archive
-        index = bisect_right([offset for offset, _ in self.places], start) - 1
+        index = bisect_right(self.places, start, key=lambda place: place[0]) - 1
         if index < 0:
             return None
         offset, name = self.places[index]

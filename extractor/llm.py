@@ -294,7 +294,7 @@ async def async_client(settings: ModelSettings) -> openai.AsyncOpenAI:
     if key not in clients:
         # aiohttp under the client: httpx2's pool checks every idle connection on each request,
         # a third of the batch's CPU per call at 32 in flight.
-        http = openai.DefaultAioHttpClient(timeout=settings.timeout_s)
+        http = openai.DefaultAioHttpClient()  # the client passes its own timeout with every request
         clients[key] = openai.AsyncOpenAI(**_client_options(settings), http_client=http)
     return clients[key]
 
