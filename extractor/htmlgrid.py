@@ -131,6 +131,13 @@ _MARKUP = re.compile(
     re.S,
 )
 _ATTR = re.compile(r"([A-Za-z_:][-\w:.]*)\s*(?:=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?")
+# A table cell whose only text is one run without entities, inside any number of inline or
+# paragraph tags (`<td><p><span>12</span></p></td>`, as Word saves a table): the bulk of a
+# report page's markup. Around a single run of text those tags change nothing.
+_WRAPPER = r"</?(?:p|div|span|font|b|strong|i|em|u|a|sub|sup|small|big|label|br)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
+# Possessive: the text can only be the one run between the wrappers, so nothing is lost by never
+# backtracking, and a long cell that is not plain fails in linear time.
+_PLAIN_CELL = re.compile(rf"(?:\s*{_WRAPPER})*+([^<&]*+)(?:{_WRAPPER}\s*)*+</(?:td|th)\s*>", re.I)
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
 _RAW_TEXT = frozenset(["script", "style", "textarea"])
 
@@ -176,12 +183,40 @@ class _Reader:
                 self.handle_endtag(tag)
             elif alone:
                 self.handle_startendtag(tag, self._attributes_of(tag, attrs))
+            elif tag in ("td", "th") and (plain := self._plain_cell(source, position, attrs)):
+                position = plain
             else:
                 self.handle_starttag(tag, self._attributes_of(tag, attrs))
                 if tag in _RAW_TEXT:
                     closing = re.compile(rf"</{tag}\s*>", re.I).search(source, position)
                     position = closing.end() if closing else len(source)
                     self.handle_endtag(tag)
+
+    def _plain_cell(self, source: str, position: int, attrs: str) -> int:
+        """Read a `_PLAIN_CELL` in one step when nothing inside needs the general path; return
+        where it ends (0: it does not apply). The same cell as `handle_starttag` and `_text`
+        would build, without a `_Piece` per cell."""
+        table = self._tables[-1] if self._tables else None
+        if table is None or table.layout or self.nav is not None or self._skip:
+            return 0
+        found = _PLAIN_CELL.match(source, position)
+        if found is None:
+            return 0
+        table.close_cell()
+        if not table.rows:
+            table.rows.append([])
+        text = found.group(1)
+        kept = text.strip()
+        if kept:
+            start = found.start(1) + len(text) - len(text.lstrip())
+            cell = Cell(_SPACES.sub(" ", kept), start, start + len(kept))
+            table.blocks.append([cell])
+        else:
+            cell = Cell("", 0, 0)
+            table.blocks.append([])
+        values = dict(_attributes(attrs)) if attrs.strip() else {}
+        table.rows[-1].append((cell, _int(values.get("rowspan")), _int(values.get("colspan"))))
+        return found.end()
 
     def _attributes_of(self, tag: str, text: str) -> list[tuple[str, str | None]]:
         # Only spans (td/th) and navigation blocks are decided by attributes; most tags are inline.

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import random
+import re
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
+from unittest import mock
 
 import synth
+from hypothesis import given
+from hypothesis import strategies as st
 
+from extractor import htmlgrid
 from extractor.htmlgrid import html_lines
 from extractor.ingest import load
 from extractor.pipeline import extract_file
@@ -68,3 +73,43 @@ def test_mhtml_archive_reads_its_html_part(tmp_path: Path) -> None:
     assert report.cells == gold
     span = report.provenance["app.new.total"]
     assert span.where is not None and span.where.endswith("of the HTML source")
+
+
+# Pieces of a table cell's markup: some cells take the plain-cell fast path, the others (an
+# entity, a comment, two runs of text, an omitted </td>) the general one.
+_CELL_PIECES = st.sampled_from(
+    [
+        " ",
+        "\n",
+        "\u3000",
+        "<p>",
+        "</p>",
+        '<p class="x">',
+        "<b>",
+        "</b>",
+        "<br/>",
+        "<span>",
+        "</span>",
+        "12",
+        "3 4",
+        "不予公开",
+        "&nbsp;",
+        "<!---->",
+        "<td>",
+    ]
+)
+_CELL = st.lists(_CELL_PIECES, max_size=7).map("".join)
+_SPAN = st.sampled_from(["", ' rowspan="2"', " colspan=2", ' ROWSPAN="3" colspan="1"'])
+
+
+@given(st.lists(st.lists(st.tuples(_SPAN, _CELL), min_size=1, max_size=4), min_size=1, max_size=4))
+def test_plain_cells_read_as_the_general_path_reads_them(rows: list[list[tuple[str, str]]]) -> None:
+    body = "".join("<tr>" + "".join(f"<td{span}>{cell}</td>" for span, cell in row) + "</tr>" for row in rows)
+    page = f"<p>前言</p><table>{body}</table><p>结语</p>"
+
+    def shape() -> list[tuple[bool, list[tuple[str, int, int]]]]:
+        return [(line.separated, [(c.text, c.start, c.end) for c in line.cells]) for line in html_lines(page)]
+
+    fast = shape()
+    with mock.patch.object(htmlgrid, "_PLAIN_CELL", re.compile(r"(?!)")):  # never matches
+        assert shape() == fast
