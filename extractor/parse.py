@@ -164,26 +164,36 @@ def _row_scores(candidate: str, labels: tuple[tuple[int, str], ...], n_rows: int
 
 
 def _align(matrix: list[list[float]], n_rows: int) -> tuple[float, dict[int, int]]:
-    """Monotone assignment of runs to template rows maximising the label scores."""
+    """Monotone assignment of runs to template rows maximising the label scores.
+
+    best[i][j] is the best score of runs i.. against rows j..: the largest of skipping the run
+    (best[i+1][j]), skipping the row (best[i][j+1]) and matching them (the score above the floor
+    plus best[i+1][j+1]). The path is read back from `best` with the same comparisons, so no
+    table of moves is kept.
+    """
     n = len(matrix)
     best = [[0.0] * (n_rows + 1) for _ in range(n + 1)]
-    move = [[0] * (n_rows + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         row, below, here = matrix[i], best[i + 1], best[i]
+        right = 0.0
         for j in range(n_rows - 1, -1, -1):
-            value, choice = below[j], 0  # skip the run
-            if here[j + 1] > value:
-                value, choice = here[j + 1], 1  # skip the template row
+            value = below[j]
+            if right > value:
+                value = right
             gain = row[j] - MATCH_FLOOR
             if gain > 0 and gain + below[j + 1] > value:
-                value, choice = gain + below[j + 1], 2  # match them
-            here[j], move[i][j] = value, choice
+                value = gain + below[j + 1]
+            here[j] = right = value
     pairs: dict[int, int] = {}
     i = j = 0
     while i < n and j < n_rows:
-        choice = move[i][j]
-        if choice == 2:
-            pairs[i] = j
+        below, here = best[i + 1], best[i]
+        value, choice = below[j], 0  # skip the run
+        if here[j + 1] > value:
+            value, choice = here[j + 1], 1  # skip the template row
+        gain = matrix[i][j] - MATCH_FLOOR
+        if gain > 0 and gain + below[j + 1] > value:
+            pairs[i], choice = j, 2  # match them
         i, j = i + (choice != 1), j + (choice != 0)
     _fill_gaps(pairs, n, n_rows)
     return best[0][0], pairs
