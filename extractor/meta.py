@@ -29,7 +29,7 @@ class MetaRead:
 
 
 def read_meta(lines: list[Line]) -> MetaRead:
-    texts = [simplified(halfwidth(line.text)).strip() for line in lines[:60]]
+    texts = _simplified_lines([line.text for line in lines[:60]])
     for index, text in enumerate(texts):
         # A title may be set over two or three lines ("…局" / "2023年政府信息公开" / "工作年度报告").
         following = [t for t in texts[index + 1 : index + 4] if t][:2]
@@ -38,6 +38,15 @@ def read_meta(lines: list[Line]) -> MetaRead:
             if match is not None and len(joined) <= 80 and match.start() < len(text) + 1:
                 return _from_title(texts, lines, index, joined, match)
     return MetaRead(None, _prose_year(texts))
+
+
+def _simplified_lines(texts: list[str]) -> list[str]:
+    """Each text half-width, simplified and stripped, converted in one OpenCC call: no phrase of
+    its dictionaries holds a line break, so the lines convert exactly as they would one by one."""
+    converted = simplified(halfwidth("\n".join(texts))).split("\n")
+    if len(converted) != len(texts):  # a text held a line break of its own
+        converted = [simplified(halfwidth(text)) for text in texts]
+    return [text.strip() for text in converted]
 
 
 def _from_title(texts: list[str], lines: list[Line], index: int, joined: str, match: re.Match[str]) -> MetaRead:
