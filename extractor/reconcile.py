@@ -21,7 +21,7 @@ from typing import Any
 from .grounding import Evidence, GroundedReading, Refused
 from .narrative import COMPARISONS, Fact
 from .parse import CellRead, TableRead
-from .pipeline import PROVENANCE, ParserResult
+from .pipeline import PROVENANCE, ParserResult, span_data
 from .schema import Reader, ReviewItem, Span
 from .template import TABLES, TableId, TemplateVersion, key_version, table_keys, table_of
 from .verify import TableStatus, verify
@@ -83,8 +83,7 @@ def _needs_position(result: ParserResult, key: str) -> bool:
 
 def _take(merged: Merged, key: str, value: Number, start: int, end: int, by: Reader, page: int | None = None) -> None:
     merged.cells[key] = value
-    where = merged.result.document.where(start, end)
-    merged.spans[key] = {"start": start, "end": end, "by": by, "page": page, "where": where}
+    merged.spans[key] = span_data(merged.result.document, start, end, by, page)
 
 
 def _disagreement(merged: Merged, p: CellRead, m: Evidence, doc_id: str) -> ReviewItem:
