@@ -8,6 +8,7 @@ The keys and labels are the public contract of ../shared/spec/README.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 TemplateVersion = Literal["2019", "2021"]
@@ -203,6 +204,7 @@ def table_of(key: str) -> TableId:
     return prefix
 
 
+@lru_cache(maxsize=1024)  # a few hundred keys, asked for every cell of every report
 def value_kind(key: str) -> Literal["count", "signed", "amount"]:
     """How a cell's value is typed: whole counts, signed changes (2019 增/减), or 万元 amounts."""
     column = key.rsplit(".", 1)[-1]
