@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from .excerpt import TAG
-from .normalize import halfwidth, read_number, simplified, strip_numbering
+from .normalize import IGNORED, halfwidth, read_number, simplified, strip_numbering
 from .schema import ModelReading
 from .template import (
     A20_ITEMS,
@@ -36,7 +36,6 @@ from .template import (
     value_kind,
 )
 
-_DROP = re.compile(r"[\s,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]")
 _CELL_NUMBER = re.compile(
     r"(?<![\w.])(?:(?:增加|减少|增|减|減|[+\-−])\s*)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*(?:万元|萬元|元))?(?![\w.%])"
     r"|(?<!\S)[-—–/]+(?!\S)"
@@ -145,7 +144,7 @@ class _SquashMap(dict[int, str]):
     def __missing__(self, code: int) -> str:
         mapped = simplified(halfwidth(chr(code)))
         mapped = mapped if len(mapped) == 1 else chr(code)
-        self[code] = value = _GAP if _DROP.match(mapped) or mapped == _GAP else mapped
+        self[code] = value = _GAP if IGNORED.match(mapped) or mapped == _GAP else mapped
         return value
 
 

@@ -16,9 +16,10 @@ import opencc
 
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH.update({0x3000: 0x20, 0x3001: ord(","), 0x3002: ord(".")})
-# Punctuation and spaces carry no meaning for label matching; typographic variants of the
-# same quote or bracket are common across agencies.
-_DROP = re.compile(
+# Punctuation, spaces and invisible characters carry no meaning for label matching; typographic
+# variants of the same quote or bracket are common across agencies. Grounding a model's quote
+# (`grounding.squash`) leaves out the same characters.
+IGNORED = re.compile(
     r"[\s\u200b-\u200d\u2060\ufeff,.;:!?'\"()\[\]{}<>《》“”‘’「」『』【】〔〕、，。；：！？（）·•・_/\\|+\-—–－~～…*#]+"
 )
 _NUMBERING = re.compile(
@@ -56,7 +57,7 @@ def simplified(text: str) -> str:
 def norm(text: str) -> str:
     """A matching key: simplified, half-width, no spaces or punctuation."""
     # Hong Kong and Taiwan print 資訊 where the mainland prints 信息; OpenCC keeps 资讯.
-    return _DROP.sub("", simplified(halfwidth(text))).replace("资讯", "信息")
+    return IGNORED.sub("", simplified(halfwidth(text))).replace("资讯", "信息")
 
 
 def strip_numbering(text: str) -> str:

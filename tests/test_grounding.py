@@ -36,6 +36,15 @@ def test_full_width_traditional_and_wrapped_label_still_match() -> None:
     assert isinstance(dash, Evidence) and dash.exact and WEB_ROW[dash.start : dash.end] == "—"
 
 
+def test_an_invisible_character_inside_a_printed_label_does_not_stop_a_match() -> None:
+    # Web pages carry zero-width spaces and joiners, and a BOM, inside labels; the parser's
+    # matching ignores them, so grounding a model's quote must too.
+    for invisible in ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"):
+        row = WEB_ROW.replace("本年新收", f"本年{invisible}新收")
+        found = ground_cell(SourceText(row), "app.new.natural", 9, "一、本年新收政府信息公开申请数量", "9")
+        assert isinstance(found, Evidence) and row[found.start : found.end] == "９", repr(invisible)
+
+
 def test_a_number_not_in_the_row_or_a_label_not_in_the_text_is_refused() -> None:
     source = SourceText(WEB_ROW)
     assert isinstance(ground_cell(source, "app.new.natural", 7, "本年新收政府信息公开申请数量", "7"), Refused)
