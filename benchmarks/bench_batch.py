@@ -1,11 +1,12 @@
 """Benchmarks of `extract batch` (figures in docs/batch.md).
 
-    python benchmarks/bench_batch.py offline [--n 10000] [--workers 2] [--sizes 1000,3000,10000]
+    python benchmarks/bench_batch.py offline [--n 10000] [--workers 2] [--sizes 1000,3000,10000] [--one-process-batch]
     python benchmarks/bench_batch.py model [--n 1000] [--concurrency 32] [--delay 0.2]
 
 offline: generates N synthetic reports (tests/synth.py, every layout), measures the
-one-process parser rate in this process, then runs `extract batch` as a child process on
-the first `size` inputs for each size, recording reports/s and the peak RSS of the batch's
+one-process parser rate in this process (`extract_file` in a loop), then runs `extract batch`
+as a child process on the first `size` inputs for each size (and, with --one-process-batch,
+on all N with --workers 1), recording reports/s and the peak RSS of the batch's
 parent process and of its largest worker (sampled from /proc every 50 ms).
 
 model: starts tests/stub_openai.py's StubServer in its own process, answering every call
@@ -137,7 +138,7 @@ def offline(args: argparse.Namespace) -> dict[str, object]:
         print(json.dumps(runs[-1]), file=sys.stderr)
     best = runs[-1]["reports_per_s"]
     assert isinstance(best, float)
-    return {
+    result: dict[str, object] = {
         "cores": os.cpu_count(),
         "workers": args.workers,
         "one_process_reports_per_s": round(single, 1),
@@ -145,6 +146,13 @@ def offline(args: argparse.Namespace) -> dict[str, object]:
         "runs": runs,
         "speedup_vs_one_process": round(best / single, 2),
     }
+    if args.one_process_batch:  # the same batch with --workers 1: journal and outputs included on both sides
+        with tempfile.TemporaryDirectory() as tmp:
+            alone = run_batch_child(paths, Path(tmp) / "out", 1)
+        print(json.dumps(alone), file=sys.stderr)
+        result["one_process_batch"] = alone
+        result["speedup_vs_one_process_batch"] = round(best / float(alone["reports_per_s"]), 2)
+    return result
 
 
 # ---- model path ------------------------------------------------------------------------------
@@ -265,6 +273,7 @@ def main() -> None:
     off.add_argument("--sample", type=int, default=500, help="reports for the one-process rate")
     off.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     off.add_argument("--inputs", help="folder for the generated reports (default: the temp folder)")
+    off.add_argument("--one-process-batch", action="store_true", help="also run the N-report batch with --workers 1")
     mod = sub.add_parser("model")
     mod.add_argument("--n", type=int, default=1000)
     mod.add_argument("--concurrency", type=int, default=32)
