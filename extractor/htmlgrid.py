@@ -214,8 +214,11 @@ class _Reader:
         else:
             cell = Cell("", 0, 0)
             table.blocks.append([])
-        values = dict(_attributes(attrs)) if attrs.strip() else {}
-        table.rows[-1].append((cell, _int(values.get("rowspan")), _int(values.get("colspan"))))
+        if attrs.strip():
+            values = dict(_attributes(attrs))
+            table.rows[-1].append((cell, _int(values.get("rowspan")), _int(values.get("colspan"))))
+        else:
+            table.rows[-1].append((cell, 1, 1))
         return found.end()
 
     def _attributes_of(self, tag: str, text: str) -> list[tuple[str, str | None]]:
@@ -367,7 +370,11 @@ def _grid_lines(table: _Table) -> list[Line]:
                     occupied.setdefault((r + dr, c + dc), copy)
                 widths[r + dr] = max(widths.get(r + dr, 0), c + colspan)
             c += colspan
-        cells = [occupied.get((r, col), Cell("", 0, 0)) for col in range(widths.get(r, 0))]
+        # A new empty cell for each gap (lines are shifted in place later), made only where needed.
+        cells = [
+            found if (found := occupied.get((r, col))) is not None else Cell("", 0, 0)
+            for col in range(widths.get(r, 0))
+        ]
         spans = [cell for cell in cells if cell.text]
         start = spans[0].start if spans else table.start
         end = spans[-1].end if spans else table.start
