@@ -155,8 +155,13 @@ _KEPT = re.compile("[^\x00]+")
 
 def squash(text: str) -> str:
     """Matching form of `text`: half-width, simplified, no spaces or punctuation."""
+    return _joined(text.translate(_SQUASH_MAP))
+
+
+def _joined(mapped: str) -> str:
+    """The kept characters of a `_SQUASH_MAP` translation."""
     # Hong Kong and Taiwan print 資訊 where the mainland prints 信息 (same length, so offsets hold).
-    return text.translate(_SQUASH_MAP).replace(_GAP, "").replace("资讯", "信息")
+    return mapped.replace(_GAP, "").replace("资讯", "信息")
 
 
 class _Squashed:
@@ -166,7 +171,7 @@ class _Squashed:
 
     def __init__(self, text: str) -> None:
         mapped = text.translate(_SQUASH_MAP)
-        self.text = mapped.replace(_GAP, "").replace("资讯", "信息")
+        self.text = _joined(mapped)
         self._at: list[int] = []  # where each run starts in the squashed text
         self._from: list[int] = []  # and in the original
         length = 0

@@ -114,13 +114,22 @@ class _Table:
     layout: bool = False  # a table used to lay out a page (it holds another table): its text is prose
     blocks: list[list[Cell]] = field(default_factory=list)  # each closed cell's blocks, in print order
 
+    def start_cell(self) -> None:
+        """A new cell begins: the open one ends, and a table with no <tr> gets its first row."""
+        self.close_cell()
+        if not self.rows:
+            self.rows.append([])
+
     def close_cell(self) -> None:
         """End the open cell; HTML lets </td> be omitted before the next <td>, <tr> or </table>."""
         if self.current is not None:
             blocks = self.current.blocks()
-            self.rows[-1].append((self.current.cell(blocks), *self.span))
-            self.blocks.append(blocks)
+            self.put(self.current.cell(blocks), blocks, self.span)
             self.current = None
+
+    def put(self, cell: Cell, blocks: list[Cell], span: tuple[int, int]) -> None:
+        self.rows[-1].append((cell, *span))
+        self.blocks.append(blocks)
 
 
 # Markup is scanned with regular expressions rather than html.parser: several times faster on
@@ -202,23 +211,16 @@ class _Reader:
         found = _PLAIN_CELL.match(source, position)
         if found is None:
             return 0
-        table.close_cell()
-        if not table.rows:
-            table.rows.append([])
+        table.start_cell()
         text = found.group(1)
         kept = text.strip()
+        span = _cell_span(_attributes(attrs)) if attrs.strip() else (1, 1)
         if kept:
             start = found.start(1) + len(text) - len(text.lstrip())
             cell = Cell(_SPACES.sub(" ", kept), start, start + len(kept))
-            table.blocks.append([cell])
+            table.put(cell, [cell], span)
         else:
-            cell = Cell("", 0, 0)
-            table.blocks.append([])
-        if attrs.strip():
-            values = dict(_attributes(attrs))
-            table.rows[-1].append((cell, _int(values.get("rowspan")), _int(values.get("colspan"))))
-        else:
-            table.rows[-1].append((cell, 1, 1))
+            table.put(Cell("", 0, 0), [], span)
         return found.end()
 
     def _attributes_of(self, tag: str, text: str) -> list[tuple[str, str | None]]:
@@ -263,12 +265,9 @@ class _Reader:
             self._tables[-1].rows.append([])
         elif self._tables and tag in ("td", "th"):
             table = self._tables[-1]
-            table.close_cell()
-            if not table.rows:
-                table.rows.append([])
+            table.start_cell()
             table.current = _Piece()
-            values = dict(attrs)
-            table.span = (_int(values.get("rowspan")), _int(values.get("colspan")))
+            table.span = _cell_span(attrs)
         elif tag in _BLOCK:
             self._block_break()
 
@@ -346,6 +345,12 @@ def _is_nav(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
         return True
     names = " ".join(value or "" for name, value in attrs if name in ("class", "id"))
     return bool(names) and _NAV_NAME.search(names) is not None
+
+
+def _cell_span(attrs: list[tuple[str, str | None]]) -> tuple[int, int]:
+    """(rowspan, colspan) of a table cell's attributes."""
+    values = dict(attrs)
+    return _int(values.get("rowspan")), _int(values.get("colspan"))
 
 
 def _int(value: str | None) -> int:
