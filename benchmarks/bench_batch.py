@@ -242,6 +242,8 @@ def _children_cpu() -> float:
 def _call_only(base_url: str) -> Callable[[str], Awaitable[None]]:
     import openai
 
+    from extractor.batch_run import model_call
+
     clients: dict[int, openai.AsyncOpenAI] = {}
 
     async def call(path: str) -> None:
@@ -251,7 +253,10 @@ def _call_only(base_url: str) -> Callable[[str], Awaitable[None]]:
             clients[loop] = openai.AsyncOpenAI(
                 base_url=base_url, api_key="sk-bench", max_retries=0, http_client=openai.DefaultAioHttpClient()
             )
-        await clients[loop].chat.completions.create(model="stub-model", messages=[{"role": "user", "content": path}])
+        async with model_call():
+            await clients[loop].chat.completions.create(
+                model="stub-model", messages=[{"role": "user", "content": path}]
+            )
 
     return call
 

@@ -3,11 +3,14 @@
 Both end in `Tracker.commit`, which writes finished reports to the journal (one fsync per
 group) before they count. Offline, chunks of paths go to a process pool with a bounded
 number in flight, so memory does not grow with the number of inputs. With a model, an
-injected `extract_one(path) -> Report | Finished` coroutine runs under an `asyncio.Semaphore`
-(concurrency) and an `aiolimiter.AsyncLimiter` (requests per minute, no bursts); journal
-writes run in a thread so the event loop keeps the model calls going while they fsync. Its
-CPU-bound stages go through `off_loop` to one worker process per report (`Pools`), so what
-one stage leaves in that process is there for the next.
+injected `extract_one(path) -> Report | Finished` coroutine runs per report, at most
+2 × concurrency at once; its model calls go through `model_call()`, where the call slots
+(`asyncio.Semaphore`, concurrency), the rate (`aiolimiter.AsyncLimiter`, requests per minute,
+no bursts) and the token budget apply. So the parser stage of the next reports runs while the
+calls are in flight, and a report that needs no call takes no slot. Journal writes run in a
+thread so the event loop keeps the calls going while they fsync. The CPU-bound stages go
+through `off_loop` to one worker process per report (`Pools`), so what one stage leaves in
+that process is there for the next.
 
 What counts as failed: an `ExtractorError` (bad input, model failed for good) is a property
 of the input: the report is journaled as failed and `--retry-failed` redoes it. A
@@ -25,7 +28,7 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -256,6 +259,66 @@ async def off_loop(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_running_loop().run_in_executor(_POOL.get(), fn, *args)
 
 
+class _Stopped(Exception):
+    """A report reached its model call after the batch stopped making calls: it stays pending."""
+
+
+class _Calls:
+    """The batch's model-call slots: concurrency, rate and budget apply where a call starts.
+
+    A report takes a slot at its first `model_call()` and keeps it until the report is done:
+    the call's tokens are charged, and an error that stops the batch (a rejected key) is known,
+    before the next call may start. A report that never calls the model (a cache hit, a
+    parser-accepted report under `--model-when needs-review`) never takes one.
+    """
+
+    def __init__(self, tracker: Tracker, concurrency: int, rate: float | None, budget: int | None) -> None:
+        self.tracker, self.budget = tracker, budget
+        self.slots = asyncio.Semaphore(concurrency)
+        # One request per 60/rate seconds, no initial burst: the rate holds over any window.
+        self.limiter = AsyncLimiter(1, 60.0 / rate) if rate else None
+        self.halted = False  # the journal cannot be written: no call may start
+        self.budget_reached = False
+
+    def over_budget(self) -> bool:
+        return self.budget is not None and self.tracker.tokens_used >= self.budget
+
+    async def take(self) -> None:
+        await self.slots.acquire()
+        if self.halted or self.tracker.fatal or self.over_budget():
+            self.budget_reached = self.budget_reached or self.over_budget()
+            self.slots.release()
+            raise _Stopped
+        if self.limiter is not None:
+            await self.limiter.acquire()
+
+
+@dataclass
+class _Lease:
+    calls: _Calls
+    held: bool = False
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.calls.slots.release()
+
+
+_LEASE: contextvars.ContextVar[_Lease | None] = contextvars.ContextVar("batch_call_lease", default=None)
+
+
+@contextlib.asynccontextmanager
+async def model_call() -> AsyncIterator[None]:
+    """Wrap every model call of an `extract_one` in this: it waits for a slot of the batch's
+    concurrency and rate limit (and stops the report, left pending, once the budget is spent).
+    Outside a batch it does nothing."""
+    lease = _LEASE.get()
+    if lease is not None and not lease.held:
+        await lease.calls.take()
+        lease.held = True
+    yield
+
+
 async def _schedule(
     pending: Sequence[str],
     extract_one: ExtractOne,
@@ -265,48 +328,51 @@ async def _schedule(
     budget: int | None,
     pools: Pools,
 ) -> bool:
-    slots = asyncio.Semaphore(concurrency)
-    # One request per 60/rate seconds, no initial burst: the rate holds over any window.
-    limiter = AsyncLimiter(1, 60.0 / rate) if rate else None
+    calls = _Calls(tracker, concurrency, rate, budget)
+    # Reports in flight: those holding a call slot and as many again, whose parser stage runs
+    # meanwhile, so a slot that frees finds its next request ready.
+    inflight = asyncio.Semaphore(2 * concurrency)
     finished: asyncio.Queue[Outcome | None] = asyncio.Queue()
     committer = asyncio.create_task(_commit_loop(finished, tracker))
+    committer.add_done_callback(lambda _: setattr(calls, "halted", True))
     tasks: set[asyncio.Task[None]] = set()
-    stopped = False
     for path in pending:
-        await slots.acquire()
-        if committer.done() or tracker.fatal:  # the journal cannot be written, or no call can work
-            slots.release()
+        await inflight.acquire()
+        if calls.halted or tracker.fatal:  # the journal cannot be written, or no call can work
+            inflight.release()
             break
-        if budget is not None and tracker.tokens_used >= budget:
-            slots.release()
-            stopped = True
+        if calls.over_budget():
+            inflight.release()
+            calls.budget_reached = True
             break
-        task = asyncio.create_task(_one(path, extract_one, tracker, slots, limiter, finished, pools))
+        task = asyncio.create_task(_one(path, extract_one, tracker, _Lease(calls), finished, pools))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        task.add_done_callback(lambda _: inflight.release())
     await asyncio.gather(*tasks)
+    calls.halted = True
     await finished.put(None)
     await committer
     if tracker.fatal:
         raise tracker.fatal
-    return stopped
+    return calls.budget_reached
 
 
 async def _one(
     path: str,
     extract_one: ExtractOne,
     tracker: Tracker,
-    slots: asyncio.Semaphore,
-    limiter: AsyncLimiter | None,
+    lease: _Lease,
     finished: asyncio.Queue[Outcome | None],
     pools: Pools,
 ) -> None:
+    _LEASE.set(lease)  # this task's own context: the report's `model_call`s take this lease
     try:
-        if limiter is not None:
-            await limiter.acquire()
         try:
             with pools.pinned():
                 result = await extract_one(path)
+        except _Stopped:
+            return
         except ConfigError as err:  # e.g. a rejected API key: every other call would fail alike
             tracker.fatal = tracker.fatal or err
             return
@@ -320,7 +386,7 @@ async def _one(
         record = result if isinstance(result, Finished) else journal_record(path, result)
         tracker.charge(record)
     finally:
-        slots.release()
+        lease.release()
     await finished.put((path, record, None))
 
 

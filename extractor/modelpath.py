@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
-from .batch_run import off_loop
+from .batch_run import model_call, off_loop
 from .cache import ReadingCache, cache_key, default_cache_dir
 from .excerpt import excerpt, key_guide
 from .grounding import SourceText, ground
@@ -92,7 +92,8 @@ async def aextract_as(path: str, settings: ModelSettings, convert: Convert[T]) -
     if hit is not None:
         return await off_loop(_finish, back, settings, hit[0], hit[1], usage, True, convert)
     try:
-        reading, mode = await read_async(plan.messages, settings, usage)
+        async with model_call():
+            reading, mode = await read_async(plan.messages, settings, usage)
     except ModelCallError as err:
         # The reason and message go instead of the error: ModelCallError does not survive pickling.
         return await off_loop(_failed, back, settings, err.reason, str(err), usage, convert)

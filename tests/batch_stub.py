@@ -22,7 +22,7 @@ from pathlib import Path
 import openai
 
 from extractor.batch import BatchSpec, JobOptions, run_batch
-from extractor.batch_run import off_loop
+from extractor.batch_run import model_call, off_loop
 from extractor.pipeline import extract_file
 from extractor.schema import Report
 
@@ -40,9 +40,10 @@ def stub_extractor(base_url: str, *, model: str = MODEL) -> Callable[[str], Awai
         return clients[loop]
 
     async def extract_one(path: str) -> Report:
-        reply = await client().chat.completions.create(
-            model=model, messages=[{"role": "user", "content": f"读取报告 {path}"}]
-        )
+        async with model_call():
+            reply = await client().chat.completions.create(
+                model=model, messages=[{"role": "user", "content": f"读取报告 {path}"}]
+            )
         report = await off_loop(extract_file, path)
         usage = reply.usage
         assert usage is not None and report.extraction is not None

@@ -275,3 +275,39 @@ def test_a_dead_worker_is_left_out_and_the_others_go_on() -> None:
         first, after = asyncio.run(run(pools))
     assert isinstance(first[0], BrokenProcessPool)
     assert len(pools.load) == 1 and all(isinstance(pid, int) for pid in after) and len(set(after)) == 1
+
+
+def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: Path) -> None:
+    """`--concurrency` counts model calls: reports run their parser stage meanwhile (at most as
+    many again), and a report that makes no call (e.g. a cache hit) takes no slot."""
+    import asyncio
+
+    from extractor.batch_outputs import failed_report
+    from extractor.batch_run import Progress, Tracker, model_call, run_async
+    from extractor.schema import Report
+
+    active = {"reports": 0, "calls": 0}
+    peak = dict(active)
+
+    def enter(kind: str) -> None:
+        active[kind] += 1
+        peak[kind] = max(peak[kind], active[kind])
+
+    async def extract_one(path: str) -> Report:
+        enter("reports")
+        await asyncio.sleep(0.01)  # the parser stage
+        if not path.endswith("-cached"):
+            async with model_call():
+                enter("calls")
+                await asyncio.sleep(0.03)
+                active["calls"] -= 1
+        active["reports"] -= 1
+        return failed_report(path, "scripted")
+
+    paths = [f"r{i}" + ("-cached" if i % 3 == 0 else "") for i in range(30)]
+    with Journal(tmp_path) as journal:
+        tracker = Tracker(journal, Progress(total=len(paths)), None)
+        asyncio.run(run_async(paths, extract_one, tracker, concurrency=3, rate=None, budget=None))
+        assert sorted(journal.index) == sorted(paths)
+    assert peak["calls"] == 3
+    assert 3 < peak["reports"] <= 6
