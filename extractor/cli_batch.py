@@ -122,11 +122,12 @@ def model_extractor(model: str, **options: Any) -> tuple[ExtractOne, JobOptions]
     pending for the next run instead of recording a parser-only report; a rejected key or
     an unknown model name (`auth:`, `not_found:`) stops the batch, since every call would fail.
     """
-    from .llm import settings_from  # imported here: keeps openai out of the offline path
+    from .llm import preload, settings_from  # imported here: keeps openai out of the offline path
     from .modelpath import PROMPT, aextract_as
     from .prompts import load_prompt
 
     settings = settings_from(model, **options)
+    preload()
     prompt = load_prompt(*PROMPT).record()
 
     async def extract_one(path: str) -> Finished:

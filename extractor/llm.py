@@ -15,6 +15,7 @@ per event loop too), since making one costs about 20 ms of CPU.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -276,6 +277,14 @@ def sync_client(settings: ModelSettings) -> openai.OpenAI:
         if client is None:
             client = _SYNC_CLIENTS[key] = openai.OpenAI(**_client_options(settings))
     return client
+
+
+def preload() -> None:
+    """Pay the async client's one-time lazy imports now (aiohttp's transport, httpcore2, openai's
+    chat types: about 0.4 s). Left to the first call of a batch, they would hold up the event
+    loop, and every call in flight with it, while the parser processes wait."""
+    openai.DefaultAioHttpClient()  # imports the aiohttp transport and httpcore2
+    importlib.import_module("openai.resources.chat")  # what `client.chat` imports on first use
 
 
 async def async_client(settings: ModelSettings) -> openai.AsyncOpenAI:
