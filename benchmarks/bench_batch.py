@@ -240,23 +240,16 @@ def _children_cpu() -> float:
 
 
 def _call_only(base_url: str) -> Callable[[str], Awaitable[None]]:
-    import openai
-
     from extractor.batch_run import model_call
+    from extractor.llm import ModelSettings, async_client
 
-    clients: dict[int, openai.AsyncOpenAI] = {}
+    # The client extract batch uses (aiohttp under openai.AsyncOpenAI), closed when the loop ends.
+    settings = ModelSettings(model="stub-model", base_url=base_url, api_key="sk-bench")
 
     async def call(path: str) -> None:
-        loop = id(asyncio.get_running_loop())
-        if loop not in clients:
-            # The transport extract batch uses (llm.async_client): aiohttp under the openai client.
-            clients[loop] = openai.AsyncOpenAI(
-                base_url=base_url, api_key="sk-bench", max_retries=0, http_client=openai.DefaultAioHttpClient()
-            )
+        client = await async_client(settings)
         async with model_call():
-            await clients[loop].chat.completions.create(
-                model="stub-model", messages=[{"role": "user", "content": path}]
-            )
+            await client.chat.completions.create(model="stub-model", messages=[{"role": "user", "content": path}])
 
     return call
 
