@@ -281,7 +281,7 @@ def sync_client(settings: ModelSettings) -> openai.OpenAI:
 
 def preload() -> None:
     """Pay the async client's one-time lazy imports now (aiohttp's transport, httpcore2, openai's
-    chat types: about 0.4 s). Left to the first call of a batch, they would hold up the event
+    chat types: about 0.3 s). Left to the first call of a batch, they would hold up the event
     loop, and every call in flight with it, while the parser processes wait."""
     openai.DefaultAioHttpClient()  # imports the aiohttp transport and httpcore2
     importlib.import_module("openai.resources.chat")  # what `client.chat` imports on first use

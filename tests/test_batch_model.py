@@ -288,12 +288,14 @@ def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: 
 
     active = {"reports": 0, "calls": 0}
     peak = dict(active)
+    uncalled_while_slots_full = 0
 
     def enter(kind: str) -> None:
         active[kind] += 1
         peak[kind] = max(peak[kind], active[kind])
 
     async def extract_one(path: str) -> Report:
+        nonlocal uncalled_while_slots_full
         enter("reports")
         await asyncio.sleep(0.01)  # the parser stage
         if not path.endswith("-cached"):
@@ -301,6 +303,8 @@ def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: 
                 enter("calls")
                 await asyncio.sleep(0.03)
                 active["calls"] -= 1
+        elif active["calls"] == 3:  # every slot is taken by a call, and this report goes on
+            uncalled_while_slots_full += 1
         active["reports"] -= 1
         return failed_report(path, "scripted")
 
@@ -311,3 +315,4 @@ def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: 
         assert sorted(journal.index) == sorted(paths)
     assert peak["calls"] == 3
     assert 3 < peak["reports"] <= 6
+    assert uncalled_while_slots_full > 0
