@@ -9,7 +9,8 @@ injected `extract_one(path) -> Report | Finished` coroutine runs per report, at 
 no bursts) and the token budget apply. So the parser stage of the next reports runs while the
 calls are in flight, and a report that needs no call takes no slot. Journal writes run in a
 thread so the event loop keeps the calls going while they fsync. The CPU-bound stages go
-through `off_loop` to one worker process per report (`Pools`), so what one stage leaves in
+through `off_loop` to the batch's worker processes (`aioproc.WorkerProcess`, driven from the
+event loop without threads), each report pinned to one (`Pools`), so what one stage leaves in
 that process is there for the next.
 
 What counts as failed: an `ExtractorError` (bad input, model failed for good) is a property
@@ -36,6 +37,7 @@ from typing import Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 
+from .aioproc import WorkerProcess
 from .batch_outputs import Finished, failed_report, journal_record
 from .errors import ConfigError, ExtractorError
 from .journal import Journal
@@ -46,7 +48,7 @@ from .schema import Report
 ExtractOne = Callable[[str], Awaitable[Report | Finished]]
 Outcome = tuple[str, Finished | None, str | None]  # path, journal record or None, unfinished reason or None
 T = TypeVar("T")
-_POOL: contextvars.ContextVar[ProcessPoolExecutor | None] = contextvars.ContextVar("batch_parser_pool", default=None)
+_PROCESS: contextvars.ContextVar[WorkerProcess | None] = contextvars.ContextVar("batch_parser_process", default=None)
 
 
 @dataclass
@@ -213,23 +215,23 @@ async def run_async(
     by at most `concurrency` calls' worth of tokens. `extract_one` runs its CPU-bound parts
     (the parser) through `off_loop`, in `workers` processes, so they never stall the calls.
     """
-    with contextlib.ExitStack() as stack:
-        pools = Pools(
-            [
-                stack.enter_context(ProcessPoolExecutor(1, initializer=worker_init, initargs=(os.getpid(),)))
-                for _ in range(workers)
-            ]
-        )
-        return await _schedule(pending, extract_one, tracker, concurrency, rate, budget, pools)
+    processes: list[WorkerProcess] = []
+    try:
+        for _ in range(workers):
+            processes.append(await WorkerProcess.open(worker_init, os.getpid()))
+        return await _schedule(pending, extract_one, tracker, concurrency, rate, budget, Pools(processes))
+    finally:
+        for process in processes:
+            await process.close()
 
 
 class Pools:
-    """The batch's parser processes, one executor each. Every stage of one report runs in the
-    same process (`off_loop` in that report's task), so a stage can leave what it made there for
-    the next one instead of sending it to the parent and back."""
+    """The batch's parser processes. Every stage of one report runs in the same process
+    (`off_loop` in that report's task), so a stage can leave what it made there for the next
+    one instead of sending it to the parent and back."""
 
-    def __init__(self, pools: list[ProcessPoolExecutor]) -> None:
-        self.load = dict.fromkeys(pools, 0)  # reports in flight per live process
+    def __init__(self, processes: list[WorkerProcess]) -> None:
+        self.load = dict.fromkeys(processes, 0)  # reports in flight per live process
 
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
@@ -240,23 +242,26 @@ class Pools:
         """
         if not self.load:
             raise BrokenProcessPool("every worker process of the batch died")
-        pool = min(self.load, key=self.load.__getitem__)
-        self.load[pool] += 1
-        token = _POOL.set(pool)
+        process = min(self.load, key=self.load.__getitem__)
+        self.load[process] += 1
+        token = _PROCESS.set(process)
         try:
             yield
         except BrokenProcessPool:
-            self.load.pop(pool, None)
+            self.load.pop(process, None)
             raise
         finally:
-            _POOL.reset(token)
-            if pool in self.load:
-                self.load[pool] -= 1
+            _PROCESS.reset(token)
+            if process in self.load:
+                self.load[process] -= 1
 
 
 async def off_loop(fn: Callable[..., T], *args: Any) -> T:
     """Run a picklable `fn(*args)` in the current report's parser process (a thread outside a batch)."""
-    return await asyncio.get_running_loop().run_in_executor(_POOL.get(), fn, *args)
+    process = _PROCESS.get()
+    if process is None:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+    return await process.submit(fn, *args)
 
 
 class _Stopped(Exception):

@@ -207,8 +207,8 @@ def _pid() -> int:
 
 def test_a_reports_stages_run_in_one_worker_and_reports_spread_over_workers() -> None:
     import asyncio
-    from concurrent.futures import ProcessPoolExecutor
 
+    from extractor.aioproc import WorkerProcess
     from extractor.batch_run import Pools, off_loop
 
     async def report() -> tuple[int, int]:
@@ -217,17 +217,27 @@ def test_a_reports_stages_run_in_one_worker_and_reports_spread_over_workers() ->
         await asyncio.sleep(0.01)
         return first, await off_loop(_pid)
 
-    async def many(pools: Pools) -> list[tuple[int, int]]:
+    async def many() -> list[tuple[int, int]]:
+        a, b = await WorkerProcess.open(_nothing), await WorkerProcess.open(_nothing)
+        pools = Pools([a, b])
+
         async def pinned() -> tuple[int, int]:
             with pools.pinned():
                 return await report()
 
-        return await asyncio.gather(*(pinned() for _ in range(8)))
+        try:
+            return await asyncio.gather(*(pinned() for _ in range(8)))
+        finally:
+            await a.close()
+            await b.close()
 
-    with ProcessPoolExecutor(1) as a, ProcessPoolExecutor(1) as b:
-        stages = asyncio.run(many(Pools([a, b])))
+    stages = asyncio.run(many())
     assert all(first == second for first, second in stages)  # both stages of each report in one process
     assert len({first for first, _ in stages}) == 2  # and the reports shared between the two
+
+
+def _nothing() -> None:
+    pass
 
 
 def test_finish_reads_the_report_again_when_its_parse_was_not_kept(tmp_path: Path) -> None:
@@ -256,23 +266,28 @@ def _die() -> None:
 
 def test_a_dead_worker_is_left_out_and_the_others_go_on() -> None:
     import asyncio
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    from extractor.aioproc import WorkerProcess
     from extractor.batch_run import Pools, off_loop
 
-    async def run(pools: Pools) -> tuple[list[object], list[object]]:
+    async def run() -> tuple[Pools, list[object], list[object]]:
+        a, b = await WorkerProcess.open(_nothing), await WorkerProcess.open(_nothing)
+        pools = Pools([a, b])
+
         async def stage(fn: Any) -> object:
             with pools.pinned():
                 return await off_loop(fn)
 
-        first = await asyncio.gather(stage(_die), return_exceptions=True)  # the least busy: the first process
-        after = await asyncio.gather(*(stage(_pid) for _ in range(4)), return_exceptions=True)
-        return first, after
+        try:
+            first = await asyncio.gather(stage(_die), return_exceptions=True)  # the least busy: the first process
+            after = await asyncio.gather(*(stage(_pid) for _ in range(4)), return_exceptions=True)
+        finally:
+            await a.close()
+            await b.close()
+        return pools, first, after
 
-    with ProcessPoolExecutor(1) as a, ProcessPoolExecutor(1) as b:
-        pools = Pools([a, b])
-        first, after = asyncio.run(run(pools))
+    pools, first, after = asyncio.run(run())
     assert isinstance(first[0], BrokenProcessPool)
     assert len(pools.load) == 1 and all(isinstance(pid, int) for pid in after) and len(set(after)) == 1
 
