@@ -243,7 +243,8 @@ def test_64_concurrent_connections_for_benchmarks() -> None:
         results, elapsed = _call_in_parallel(server, 64)
     assert results == ["x"] * 64
     assert server.max_concurrent == 64
-    assert elapsed < 1.5, elapsed  # serialised would be 12.8 s
+    # Serialised would be 12.8 s, two at a time 6.4 s; the bound leaves room for a slow shared VM.
+    assert elapsed < 6.4, elapsed
 
 
 def test_gotcha_plain_vcr_replay_breaks_when_the_port_changes(tmp_path: Path) -> None:
