@@ -475,3 +475,18 @@ def test_neither_reader_has_anything_means_failed_and_other_reports_go_on(tmp_pa
 def test_model_options_without_model_are_refused() -> None:
     code, reports, stderr = run_cli([str(SEED_000), "--mode", "json"])
     assert code == 2 and reports == [] and "--model" in stderr
+
+
+def test_the_request_body_carries_the_endpoints_extra_body_as_top_level_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls go through `client.post`: the body must be what `chat.completions.create(extra_body=...)` sends."""
+    quirky = llm.Endpoint("quirky", "json", {"thinking": {"type": "disabled"}})
+    monkeypatch.setattr(llm, "ENDPOINTS", (("127.0.0.1", quirky),))
+    reading = {"agency": None, "year": None, "tables_published": True, "cells": [], "facts": []}
+    with StubServer(responder=lambda body: Reply.json(reading)) as server:
+        model_settings = ModelSettings(model="m", base_url=server.base_url, api_key="sk-test", use_cache=False)
+        got, mode = llm.read_sync([{"role": "user", "content": "报告"}], model_settings, llm.Usage())
+        body = server.requests[0].body
+    assert isinstance(body, dict) and mode == "json" and got.tables_published
+    assert body["thinking"] == {"type": "disabled"} and "extra_body" not in body
+    assert body["model"] == "m" and body["temperature"] == 0 and body["max_tokens"] == llm.MAX_TOKENS
+    assert body["response_format"] == {"type": "json_object"} and body["messages"][-1]["content"] == "报告"
