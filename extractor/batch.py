@@ -279,7 +279,7 @@ def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -
     recorded = 0
     with_items = sorted(p for p in set(paths) if journal.done(p) and journal.index[p].header["rules"])
     with Store(directory / REVIEW_DB) as store:
-        for _, report_json in journal.read(with_items):
+        for report_json in journal.reports(with_items):
             report = Report.model_validate_json(report_json)
             try:
                 text: str | None = load(report.source.path).text

@@ -18,6 +18,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -133,18 +134,25 @@ def write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: 
 def _write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: dict[str, Any]) -> dict[str, Any]:
     done = sorted(p for p in set(paths) if journal.done(p))
     summary = _Summary()
-    results_tmp, csv_tmp = _atomic(directory / RESULTS), _atomic(directory / CELLS_CSV)
-    # results.jsonl gets the journal's bytes as they are: no decoding and encoding again.
-    with results_tmp.open("wb") as results, csv_tmp.open("w", encoding="utf-8", newline="") as cells:
+    csv_tmp = _atomic(directory / CELLS_CSV)
+    with csv_tmp.open("w", encoding="utf-8", newline="") as cells:
         cells.write(",".join(CSV_COLUMNS) + "\n")
-        for header, report_json in journal.read(done):
-            results.write(report_json + b"\n")
+        for header, _ in journal.read(done):
             cells.write(header["csv"])
             summary.add(header)
-    _replace(results_tmp, directory / RESULTS)
     _replace(csv_tmp, directory / CELLS_CSV)
-    if write_parquet(directory / CELLS_CSV, directory / CELLS_PARQUET):
-        run = {**run, "parquet": True}
+    # cells.parquet is made from cells.csv in a thread (pyarrow leaves the GIL while it reads and
+    # writes) while results.jsonl is written.
+    with ThreadPoolExecutor(1) as thread:
+        parquet = thread.submit(write_parquet, directory / CELLS_CSV, directory / CELLS_PARQUET)
+        results_tmp = _atomic(directory / RESULTS)
+        # results.jsonl gets the journal's bytes as they are: no decoding and encoding again.
+        with results_tmp.open("wb") as results:
+            for report_json in journal.reports(done):
+                results.write(report_json + b"\n")
+        _replace(results_tmp, directory / RESULTS)
+        if parquet.result():
+            run = {**run, "parquet": True}
     data = summary.as_dict(run)
     summary_tmp = _atomic(directory / SUMMARY)
     summary_tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")

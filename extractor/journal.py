@@ -45,7 +45,11 @@ def split(line: bytes) -> tuple[dict[str, Any], bytes]:
     """
     cut = line.index(_REPORT_BYTES)
     header: dict[str, Any] = json.loads(line[:cut] + b"}")
-    return header, line[cut + len(_REPORT_BYTES) : line.rstrip(b"\n").rindex(b"}")]
+    return header, _report(line, cut)
+
+
+def _report(line: bytes, cut: int) -> bytes:
+    return line[cut + len(_REPORT_BYTES) : line.rstrip(b"\n").rindex(b"}")]
 
 
 INDEXED = ("path", "status", "tokens", "rules", "error")  # what the index keeps per report: a few bytes
@@ -141,11 +145,18 @@ class Journal:
 
     def read(self, paths: Iterable[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
         """Header and raw report (JSON, UTF-8) of each path's latest record, in the order given."""
+        return (split(line) for line in self._lines(paths))
+
+    def reports(self, paths: Iterable[str]) -> Iterator[bytes]:
+        """The raw report of each path's latest record, in the order given; headers are not parsed."""
+        return (_report(line, line.index(_REPORT_BYTES)) for line in self._lines(paths))
+
+    def _lines(self, paths: Iterable[str]) -> Iterator[bytes]:
         with self.path.open("rb") as handle:
             for path in paths:
                 slot = self.index[path]
                 handle.seek(slot.offset)
-                yield split(handle.read(slot.length))
+                yield handle.read(slot.length)
 
     def close(self) -> None:
         self._file.close()

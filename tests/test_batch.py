@@ -198,6 +198,18 @@ def test_a_torn_journal_line_is_cut_off_and_redone(tmp_path: Path) -> None:
     assert len(journal.read_bytes().splitlines()) == 3
 
 
+def test_the_journal_gives_each_report_as_written_with_or_without_its_header(tmp_path: Path) -> None:
+    inputs, out = [str(s) for s in SEEDS[:3]], tmp_path / "out"
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    order = list(reversed(inputs))
+    with Journal(out, readonly=True) as journal:
+        read = list(journal.read(order))
+        reports = list(journal.reports(order))
+    assert reports == [report for _, report in read]
+    assert [json.loads(report)["source"]["path"] for report in reports] == order
+    assert [header["path"] for header, _ in read] == order
+
+
 def test_cli_batch_progress_and_summary(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
