@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _LENGTH = struct.Struct("!Q")
+_DIED = "the worker process died; the reports it held stay pending"
 
 
 def _frame(obj: object) -> bytes:
@@ -137,7 +138,7 @@ class WorkerProcess:
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         if self._dead or self._jobs is None or self._jobs.is_closing():
-            future.set_exception(BrokenProcessPool("the worker process died; the reports it held stay pending"))
+            future.set_exception(BrokenProcessPool(_DIED))
             return future
         ident = next(self._ids)
         self._futures[ident] = future
@@ -157,7 +158,7 @@ class WorkerProcess:
         self._dead = True
         for future in self._futures.values():
             if not future.done():
-                future.set_exception(BrokenProcessPool("the worker process died; the reports it held stay pending"))
+                future.set_exception(BrokenProcessPool(_DIED))
         self._futures.clear()
 
     async def close(self, timeout: float = 5.0) -> None:

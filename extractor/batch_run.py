@@ -285,13 +285,15 @@ class _Calls:
         self.halted = False  # the journal cannot be written: no call may start
         self.budget_reached = False
 
-    def over_budget(self) -> bool:
-        return self.budget is not None and self.tracker.tokens_used >= self.budget
+    def stopped(self) -> bool:
+        """No call may start: the journal cannot be written, no call can work, or the budget is spent."""
+        if self.budget is not None and self.tracker.tokens_used >= self.budget:
+            self.budget_reached = True
+        return self.halted or self.tracker.fatal is not None or self.budget_reached
 
     async def take(self) -> None:
         await self.slots.acquire()
-        if self.halted or self.tracker.fatal or self.over_budget():
-            self.budget_reached = self.budget_reached or self.over_budget()
+        if self.stopped():
             self.slots.release()
             raise _Stopped
         if self.limiter is not None:
@@ -343,19 +345,14 @@ async def _schedule(
     tasks: set[asyncio.Task[None]] = set()
     for path in pending:
         await inflight.acquire()
-        if calls.halted or tracker.fatal:  # the journal cannot be written, or no call can work
+        if calls.stopped():
             inflight.release()
-            break
-        if calls.over_budget():
-            inflight.release()
-            calls.budget_reached = True
             break
         task = asyncio.create_task(_one(path, extract_one, tracker, _Lease(calls), finished, pools))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         task.add_done_callback(lambda _: inflight.release())
     await asyncio.gather(*tasks)
-    calls.halted = True
     await finished.put(None)
     await committer
     if tracker.fatal:
