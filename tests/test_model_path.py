@@ -490,3 +490,43 @@ def test_the_request_body_carries_the_endpoints_extra_body_as_top_level_keys(mon
     assert body["thinking"] == {"type": "disabled"} and "extra_body" not in body
     assert body["model"] == "m" and body["temperature"] == 0 and body["max_tokens"] == llm.MAX_TOKENS
     assert body["response_format"] == {"type": "json_object"} and body["messages"][-1]["content"] == "报告"
+
+
+def test_instructor_walks_a_response_model_for_async_validators_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """instructor checks the response model for async validators four times per call: a model
+    that passed is not walked again, and one with an async validator is refused every time."""
+    from instructor.v2.core import patch as instructor_patch
+    from instructor.v2.validation import async_validators
+    from pydantic import BaseModel
+
+    check = async_validators.reject_async_validators
+    real = getattr(check, "__wrapped__", check)  # an earlier test may have made the memo already
+    walked: list[object] = []
+
+    def walk(model: object) -> None:
+        walked.append(model)
+        real(model)
+
+    monkeypatch.setattr(async_validators, "reject_async_validators", walk)
+    monkeypatch.setattr(instructor_patch, "reject_async_validators", walk)
+    monkeypatch.setattr(llm, "_PASSED", set())
+    reading = {"agency": None, "year": None, "tables_published": True, "cells": [], "facts": []}
+    with StubServer(responder=lambda body: Reply.json(reading)) as server:
+        model_settings = ModelSettings(model="m", base_url=server.base_url, api_key="sk-test", use_cache=False)
+        for _ in range(3):
+            got, _mode = llm.read_sync([{"role": "user", "content": "报告"}], model_settings, llm.Usage())
+            assert got.tables_published
+    assert instructor_patch.reject_async_validators is async_validators.reject_async_validators is not walk
+    assert walked == [llm._response_model()]  # the model instructor is given, walked at the first call only
+
+    class Checked(BaseModel):
+        amount: int
+
+        @async_validators.async_field_validator("amount")
+        async def positive(self, value: int) -> None:
+            pass
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="async validators"):
+            async_validators.reject_async_validators(Checked)
+    assert walked.count(Checked) == 2
