@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import random
+import ssl
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+import httpx2
 import instructor
 import openai
 from instructor.core.exceptions import InstructorError, InstructorRetryException
@@ -251,10 +253,11 @@ def _request(settings: ModelSettings, mode: ModeName, messages: list[dict[str, s
 
 
 # ---- clients, shared ----------------------------------------------------------------------------
-# A new client costs about 20 ms of CPU (httpx2 builds an SSL context and reads the CA bundle, even
-# for http://) and opens new connections; one client per endpoint serves every call. A client is
-# safe to share between concurrent calls. The openai client reads these variables when it is made,
-# so they are part of the key: a later change in the environment gets a new client.
+# A new client opens new connections, and would build a TLS context of its own (reading the CA
+# bundle: 20-30 ms of CPU, even for http://); one client per endpoint serves every call, and all of
+# them share one TLS context (`_tls`). A client is safe to share between concurrent calls. The
+# openai client reads these variables when it is made, so they are part of the key: a later change
+# in the environment gets a new client.
 _CLIENT_ENV = ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_CUSTOM_HEADERS")
 _ClientKey = tuple[str | None, str, float, tuple[str | None, ...]]
 _SYNC_CLIENTS: dict[_ClientKey, openai.OpenAI] = {}
@@ -262,6 +265,18 @@ _SYNC_CLIENTS: dict[_ClientKey, openai.OpenAI] = {}
 _AsyncClients = dict[_ClientKey, openai.AsyncOpenAI]
 _ASYNC_CLIENTS: dict[asyncio.AbstractEventLoop, tuple[_AsyncClients, AsyncGenerator[None, None]]] = {}
 _LOCK = threading.Lock()
+
+
+def _tls() -> ssl.SSLContext:
+    """The process's TLS context, as the client would build it (the variables that point it at
+    other CA certificates are read now, as the client would read them when it is made)."""
+    return _tls_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _tls_for(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    # An SSLContext is made to be shared by many connections, in any thread or event loop.
+    return httpx2.create_ssl_context()
 
 
 def _client_key(settings: ModelSettings) -> _ClientKey:
@@ -278,7 +293,8 @@ def sync_client(settings: ModelSettings) -> openai.OpenAI:
     with _LOCK:  # read_sync may run in several threads
         client = _SYNC_CLIENTS.get(key)
         if client is None:
-            client = _SYNC_CLIENTS[key] = openai.OpenAI(**_client_options(settings))
+            http = openai.DefaultHttpxClient(verify=_tls())  # the client passes its own timeout with every request
+            client = _SYNC_CLIENTS[key] = openai.OpenAI(**_client_options(settings), http_client=http)
     return client
 
 
@@ -326,7 +342,7 @@ def preload() -> None:
     """Pay the async client's one-time lazy imports now (aiohttp's transport, httpcore2, openai's
     chat types: about 0.3 s). Left to the first call of a batch, they would hold up the event
     loop, and every call in flight with it, while the parser processes wait."""
-    openai.DefaultAioHttpClient()  # imports the aiohttp transport and httpcore2
+    openai.DefaultAioHttpClient(verify=_tls())  # imports the aiohttp transport and httpcore2
     importlib.import_module("openai.resources.chat")  # what `client.chat` imports on first use
 
 
@@ -346,7 +362,7 @@ async def async_client(settings: ModelSettings) -> openai.AsyncOpenAI:
     if key not in clients:
         # aiohttp under the client: httpx2's pool checks every idle connection on each request,
         # a third of the batch's CPU per call at 32 in flight.
-        http = openai.DefaultAioHttpClient()  # the client passes its own timeout with every request
+        http = openai.DefaultAioHttpClient(verify=_tls())  # the client passes its own timeout with every request
         clients[key] = openai.AsyncOpenAI(**_client_options(settings), http_client=http)
     return clients[key]
 

@@ -416,6 +416,37 @@ def test_one_client_per_endpoint_and_event_loop_closed_with_its_loop(tmp_path: P
     assert all(client.is_closed() for client in first + second)
 
 
+def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import asyncio
+
+    import httpx2
+
+    real, built = httpx2.create_ssl_context, []
+
+    def create_ssl_context(**options: Any) -> object:
+        context = real(**options)
+        if options.get("verify", True) is True:  # a context built from the CA bundle, not one passed in
+            built.append(context)
+        return context
+
+    monkeypatch.setattr(httpx2, "create_ssl_context", create_ssl_context)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    llm._tls_for.cache_clear()
+    llm.sync_client(settings("http://127.0.0.1:3/v1", tmp_path))
+    llm.sync_client(settings("http://127.0.0.1:4/v1", tmp_path))
+
+    async def one_client() -> None:
+        await llm.async_client(settings("http://127.0.0.1:5/v1", tmp_path))
+
+    asyncio.run(one_client())
+    assert len(built) == 1
+    # Pointed at other CA certificates (read when the context is built), a client gets a new context.
+    monkeypatch.setattr(httpx2, "create_ssl_context", lambda **options: "context trusting ca.pem")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    assert llm._tls() == "context trusting ca.pem"
+    llm._tls_for.cache_clear()
+
+
 def test_no_cassette_holds_credentials_or_cookies() -> None:
     forbidden = {"authorization", "api-key", "x-api-key", "cookie", "set-cookie", "openai-organization"}
     yaml = pytest.importorskip("yaml")
