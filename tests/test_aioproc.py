@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +117,27 @@ def _remember(*args: object) -> None:
 
 def _remembered() -> tuple[int, object]:
     return os.getpid(), _INITARGS
+
+
+_SPAWNED = """
+import asyncio, multiprocessing, os
+from extractor.aioproc import WorkerProcess
+
+async def main():
+    worker = await WorkerProcess.open(print, "initialised")
+    pid = await worker.submit(os.getpid)
+    await worker.close()
+    print(pid != os.getpid(), worker.exitcode)
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("spawn", force=True)  # macOS and Windows start workers this way
+    asyncio.run(main())
+"""
+
+
+def test_workers_started_by_spawn_work_too(tmp_path: Path) -> None:
+    script = tmp_path / "spawned.py"
+    script.write_text(_SPAWNED, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["initialised", "True", "0"]
