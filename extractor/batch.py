@@ -30,17 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from .batch_outputs import write_outputs
+from .batch_queue import REVIEW_DB, fill_review_queue
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
-from .errors import ConfigError, ExtractorError, StoreError
+from .errors import ConfigError, StoreError
 from .journal import JOURNAL, Journal, encode, slim
 from .pipeline import PARSER_VERSION
-from .review import Store
-from .schema import Report
 
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 LIST_SUFFIXES = (".lst", ".list")
 MANIFEST = "manifest.json"
-REVIEW_DB, REVIEW_HTML = "review.db", "review.html"
 
 
 # ---- inputs and shards -----------------------------------------------------------------
@@ -263,41 +261,6 @@ def finish_outputs(directory: Path, journal: Journal, paths: list[str], run: dic
                 "command again: the outputs are rebuilt from the journal"
             ) from err
     return summary
-
-
-def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -> int:
-    """THE hook between a batch and the review queue: DIR/review.db and DIR/review.html.
-
-    Called after every run and every merge, from the journal. Every finished report
-    with review items is recorded in the queue (`review.Store.record`, idempotent: a resumed
-    run records the same items again and nothing changes), with its source text for context;
-    then the read-only page is written. Returns the number of reports recorded.
-    """
-    from .ingest import load
-    from .reviewapp import static_page
-
-    recorded = 0
-    with_items = sorted(p for p in set(paths) if journal.done(p) and journal.index[p].header["rules"])
-    with Store(directory / REVIEW_DB) as store:
-        for report_json in journal.reports(with_items):
-            report = Report.model_validate_json(report_json)
-            try:
-                text: str | None = load(report.source.path).text
-            except ExtractorError:
-                text = None  # the file went away since: the items still go in, without context
-            store.record(report, text)
-            recorded += 1
-        page = static_page(store, status="all")
-    tmp = directory / f".{REVIEW_HTML}.tmp"
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(directory / REVIEW_HTML)
-    except OSError as err:
-        raise StoreError(
-            f"{directory / REVIEW_HTML}: cannot be written ({err.strerror}); free some space and "
-            "run the same command again"
-        ) from err
-    return recorded
 
 
 def merge(sources: list[Path], dest: Path) -> dict[str, Any]:

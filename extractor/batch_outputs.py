@@ -92,8 +92,9 @@ class Finished(NamedTuple):
         return str(self.header.get("error") or "")
 
 
-def journal_record(path: str, report: Report) -> Finished:
-    """The journal line of one finished input, with the slim header the journal indexes."""
+def journal_record(path: str, report: Report, *, queued: bool = False) -> Finished:
+    """The journal line of one finished input, with the slim header the journal indexes.
+    `queued`: the report's review items are in the batch's queue already (`batch_queue`)."""
     tokens_in, tokens_out = tokens(report)
     header: dict[str, Any] = {
         "path": path,
@@ -104,6 +105,7 @@ def journal_record(path: str, report: Report) -> Finished:
         "rules": dict(Counter(item.rule for item in report.review)),
         "tokens": [tokens_in, tokens_out],
         "csv": _csv_rows(report),
+        "queued": queued,
     }
     if report.extraction and report.extraction.error:
         header["error"] = report.extraction.error

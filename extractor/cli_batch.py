@@ -25,7 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from rich.progress import Progress as Bar
 
 from .batch import BatchSpec, JobOptions, merge, parse_shard, run_batch
-from .batch_outputs import Finished, journal_record
+from .batch_outputs import Finished
+from .batch_queue import PENDING_ERRORS, finished
 from .batch_run import ExtractOne, Progress
 from .cli_model import model_options
 from .errors import ConfigError, ExtractorError
@@ -131,12 +132,12 @@ def model_extractor(model: str, **options: Any) -> tuple[ExtractOne, JobOptions]
     prompt = load_prompt(*PROMPT).record()
 
     async def extract_one(path: str) -> Finished:
-        # The worker process that builds the report also makes its journal record.
-        record = await aextract_as(path, settings, journal_record)
-        if record.error.startswith(("auth:", "not_found:")):
-            raise ConfigError(record.error.split(": ", 1)[1])
-        if record.error.startswith("transient:"):
-            raise TransientModelFailure(record.error)
+        # The worker process that builds the report also queues its review items and makes its journal record.
+        record = await aextract_as(path, settings, finished)
+        if record.error.startswith(PENDING_ERRORS):  # not the report's fault: it stays pending
+            if record.error.startswith("transient:"):
+                raise TransientModelFailure(record.error)
+            raise ConfigError(record.error.split(": ", 1)[1])  # no other call would succeed
         return record
 
     job = JobOptions(

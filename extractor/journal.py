@@ -52,7 +52,7 @@ def _report(line: bytes, cut: int) -> bytes:
     return line[cut + len(_REPORT_BYTES) : line.rstrip(b"\n").rindex(b"}")]
 
 
-INDEXED = ("path", "status", "tokens", "rules", "error")  # what the index keeps per report: a few bytes
+INDEXED = ("path", "status", "tokens", "rules", "error", "sha256", "queued")  # what the index keeps per report
 
 
 def slim(header: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from .schema import Extraction, ModelReading, Report, ReviewItem
 PROMPT = ("extract", "1")
 __all__ = ["ModelSettings", "aextract_as", "aextract_with_model", "extract_with_model"]
 T = TypeVar("T")
-Convert = Callable[[str, Report], T]  # runs where the report is made, on (path as given, report)
+Convert = Callable[[str, Report, str | None], T]  # runs where the report is made, on (path as given, report, text)
 
 
 @dataclass
@@ -75,7 +75,7 @@ async def aextract_with_model(path: str | Path, settings: ModelSettings) -> Repo
 
 
 async def aextract_as(path: str, settings: ModelSettings, convert: Convert[T]) -> T:
-    """`aextract_with_model`, ending with `convert(path, report)` in the process that made the report.
+    """`aextract_with_model`, ending with `convert(path, report, text)` in the process that made the report.
 
     Only the call itself runs in the event loop. Reading the document and building the report
     (parser, grounding, merge, verifier: several ms of CPU a report) run through `off_loop`,
@@ -101,7 +101,7 @@ async def aextract_as(path: str, settings: ModelSettings, convert: Convert[T]) -
     return await off_loop(_finish, back, settings, reading, mode, usage, False, convert)
 
 
-def _itself(path: str, report: Report) -> Report:
+def _itself(path: str, report: Report, text: str | None) -> Report:
     return report
 
 
@@ -134,7 +134,7 @@ def _prepare(path: str, settings: ModelSettings, convert: Convert[T]) -> _Plan |
             alone.extraction = Extraction(
                 parser_version=PARSER_VERSION, model=settings.model, usage=Usage().as_dict(), cached=False
             )
-            return convert(path, alone)
+            return convert(path, alone, result.document.text)
     prompt = load_prompt(*PROMPT)
     messages = prompt.messages(keys=key_guide(), report=excerpt(result.document))
     key = cache_key(
@@ -192,7 +192,7 @@ def _finish(
     extraction = _extraction(plan, settings, mode, usage, cached=cached)
     report = assemble(merged.result, merged.cells, merged.provenance, extra_review=merged.review, extraction=extraction)
     fix_fact_provenance(report.provenance, merged.fact_by)
-    return convert(plan.path, report)
+    return convert(plan.path, report, result.document.text)
 
 
 def _failed(plan: _Plan, settings: ModelSettings, reason: str, message: str, usage: Usage, convert: Convert[T]) -> T:
@@ -209,7 +209,7 @@ def _failed(plan: _Plan, settings: ModelSettings, reason: str, message: str, usa
     report = assemble(result, cells, alone.provenance, extra_review=[item], extraction=extraction)
     if not report.cells and not report.narrative:
         report.status = "failed"
-    return convert(plan.path, report)
+    return convert(plan.path, report, result.document.text)
 
 
 def _extraction(

@@ -18,8 +18,10 @@ from extractor.batch import BatchSpec, JobOptions, collect_inputs, in_shard, mer
 from extractor.batch_run import Outcome, extract_chunk
 from extractor.cli import main
 from extractor.errors import ConfigError, StoreError
+from extractor.ingest import load
 from extractor.journal import JOURNAL, Journal
 from extractor.review import Store
+from extractor.schema import Extraction
 
 pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project")
 
@@ -93,6 +95,65 @@ def test_the_review_queue_is_filled_once_however_often_the_batch_runs(tmp_path: 
     run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
     with Store(out / "review.db", create=False) as store:
         assert store.count(status="all") == expected and store.count(status="open") == expected
+
+
+def queue_rows(out: Path) -> list[tuple[object, ...]]:
+    """What the queue in DIR holds, without the times it was written."""
+    with Store(out / "review.db", create=False) as store:
+        items = store.db.execute(
+            "SELECT id, sha256, path, rule, scope, cells, reason, parser, model, suggestion, severity, spans, "
+            "cell_spans, final, status, resolution, places FROM items ORDER BY id"
+        ).fetchall()
+        documents = store.db.execute("SELECT sha256, path, agency, year, kind, text FROM documents ORDER BY sha256")
+        return [*items, *documents.fetchall()]
+
+
+def test_workers_queue_review_items_and_the_end_fills_in_what_is_missing(tmp_path: Path) -> None:
+    inputs = [str(p) for p in make_variants(tmp_path / "in", 12)] + mixed_inputs(tmp_path / "bad")[5:]
+    out = tmp_path / "out"
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=2))
+    with Journal(out, readonly=True) as journal:
+        with_items = [slot.header for slot in journal.index.values() if slot.header["rules"]]
+    assert with_items and all(header["queued"] for header in with_items)  # the workers recorded them
+    # The queue the workers filled holds what filling it from the journal alone gives.
+    whole = tmp_path / "from_journal"
+    run_batch(BatchSpec(inputs=inputs, out=whole, workers=1))  # one process: nothing is queued on the way
+    reference = queue_rows(whole)
+    assert len(reference) > len(with_items) and queue_rows(out) == reference
+    # A queue that lost documents (deleted, a power cut) gets them back at the end of the next run.
+    (out / "review.db").unlink()
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=2))
+    assert queue_rows(out) == reference
+    # Shards queued their own reports; the merged DIR's queue is filled from their journals.
+    shards = [tmp_path / f"shard{k}" for k in (1, 2)]
+    for k, shard in enumerate(shards, 1):
+        run_batch(BatchSpec(inputs=inputs, out=shard, workers=2, options=JobOptions(shard=(k, 2))))
+    merge(shards, tmp_path / "merged")
+    assert queue_rows(tmp_path / "merged") == reference
+
+
+def test_a_report_is_queued_only_where_it_can_be_and_never_when_it_stays_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from extractor import batch_queue
+    from extractor.pipeline import parser_report, read_document
+
+    monkeypatch.setattr(batch_queue, "_ATTACHED", batch_queue._Attached())
+    result = read_document(load(str(SEEDS[4])))  # narrative-only: tables missing, items to review
+    report, text = parser_report(result), result.document.text
+    assert report.review
+    assert not batch_queue.finished("a", report, text).header["queued"]  # not a batch's worker
+    (tmp_path / "locked" / "review.db").mkdir(parents=True)  # a queue that cannot be opened
+    batch_queue.attach(tmp_path / "locked")
+    assert not batch_queue.finished("a", report, text).header["queued"]  # the end of the run records it
+    batch_queue.attach(tmp_path / "ok")
+    (tmp_path / "ok").mkdir()
+    stopped = report.model_copy(update={"extraction": Extraction(parser_version="p", error="transient: timed out")})
+    assert not batch_queue.finished("a", stopped, text).header["queued"]
+    assert not (tmp_path / "ok" / "review.db").exists()  # a report left pending is not queued
+    assert batch_queue.finished("a", report, text).header["queued"]
+    with Store(tmp_path / "ok" / "review.db", create=False) as store:
+        assert store.count(status="all") == len(report.review)
 
 
 def test_cells_csv_and_parquet(tmp_path: Path) -> None:
