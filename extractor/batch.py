@@ -1,7 +1,8 @@
 """Batch jobs: thousands of reports into one directory, resumable, shardable, mergeable.
 
     inputs → shard → skip what the journal has → extract (process pool, or async model
-    calls) → journal (fsync) → outputs (batch_outputs) → review-queue hook
+    calls; review items queued where each report is made, batch_queue) → journal (fsync)
+    → outputs (batch_outputs) and the rest of the queue (batch_queue)
 
 A report counts as done only once its journal line is on disk (`journal`), so `kill -9` at
 any point loses at most the reports in flight, and the same command resumes without redoing
@@ -246,9 +247,9 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
 def finish_outputs(directory: Path, journal: Journal, paths: list[str], run: dict[str, Any]) -> dict[str, Any]:
     """Every output of DIR from the journal: the files of `write_outputs`, and the review queue.
 
-    The two read the journal independently and write different files, so the queue is filled
-    in a second process meanwhile (in a thread they are slower than one after the other: both
-    hold the GIL most of the time).
+    The two read the journal independently and write different files, so the queue is
+    completed (`batch_queue.fill_review_queue`) in a second process meanwhile (in a thread
+    they are slower than one after the other: both hold the GIL most of the time).
     """
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
         queue = pool.submit(fill_review_queue, directory, journal, paths)
