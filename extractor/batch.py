@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch_outputs import write_outputs
+from .batch_outputs import warm_up, write_outputs
 from .batch_queue import REVIEW_DB, fill_review_queue
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
 from .errors import ConfigError, StoreError
@@ -228,6 +228,7 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
                         rate=spec.rate,
                         budget=spec.budget,
                         workers=spec.workers or os.cpu_count() or 1,
+                        all_started=warm_up,
                     )
                 )
             left = len(pending) - state.done

@@ -217,18 +217,22 @@ async def run_async(
     rate: float | None,
     budget: int | None,
     workers: int = 1,
+    all_started: Callable[[], object] | None = None,
 ) -> bool:
     """Run `extract_one` over `pending`; True when the token budget stopped it early.
 
     The budget is checked before each call starts, so calls already in flight can go past it
     by at most `concurrency` calls' worth of tokens. `extract_one` runs its CPU-bound parts
     (the parser) through `off_loop`, in `workers` processes, so they never stall the calls.
+    `all_started` is called once every report has started: what is left is mostly waiting for
+    the last calls, time the end of the batch can use.
     """
     processes: list[WorkerProcess] = []
     try:
         for _ in range(workers):
             processes.append(await WorkerProcess.open(worker_init, os.getpid(), tracker.journal.path.parent))
-        return await _schedule(pending, extract_one, tracker, concurrency, rate, budget, Pools(processes))
+        calls = _Calls(tracker, concurrency, rate, budget)
+        return await _schedule(pending, extract_one, tracker, calls, Pools(processes), all_started)
     finally:
         for process in processes:
             await process.close()
@@ -287,7 +291,7 @@ class _Calls:
     """
 
     def __init__(self, tracker: Tracker, concurrency: int, rate: float | None, budget: int | None) -> None:
-        self.tracker, self.budget = tracker, budget
+        self.tracker, self.budget, self.concurrency = tracker, budget, concurrency
         self.slots = asyncio.Semaphore(concurrency)
         # One request per 60/rate seconds, no initial burst: the rate holds over any window.
         self.limiter = AsyncLimiter(1, 60.0 / rate) if rate else None
@@ -339,15 +343,13 @@ async def _schedule(
     pending: Sequence[str],
     extract_one: ExtractOne,
     tracker: Tracker,
-    concurrency: int,
-    rate: float | None,
-    budget: int | None,
+    calls: _Calls,
     pools: Pools,
+    all_started: Callable[[], object] | None,
 ) -> bool:
-    calls = _Calls(tracker, concurrency, rate, budget)
     # Reports in flight: those holding a call slot and as many again, whose parser stage runs
     # meanwhile, so a slot that frees finds its next request ready.
-    inflight = asyncio.Semaphore(2 * concurrency)
+    inflight = asyncio.Semaphore(2 * calls.concurrency)
     finished: asyncio.Queue[Outcome | None] = asyncio.Queue()
     committer = asyncio.create_task(_commit_loop(finished, tracker))
     committer.add_done_callback(lambda _: setattr(calls, "halted", True))
@@ -361,6 +363,8 @@ async def _schedule(
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         task.add_done_callback(lambda _: inflight.release())
+    if all_started is not None:
+        all_started()
     await asyncio.gather(*tasks)
     await finished.put(None)
     await committer

@@ -301,7 +301,7 @@ def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: 
     from extractor.batch_run import Progress, Tracker, model_call, run_async
     from extractor.schema import Report
 
-    active = {"reports": 0, "calls": 0}
+    active = {"reports": 0, "calls": 0, "made": 0}
     peak = dict(active)
     uncalled_while_slots_full = 0
 
@@ -321,13 +321,18 @@ def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: 
         elif active["calls"] == 3:  # every slot is taken by a call, and this report goes on
             uncalled_while_slots_full += 1
         active["reports"] -= 1
+        active["made"] += 1
         return failed_report(path, "scripted")
 
     paths = [f"r{i}" + ("-cached" if i % 3 == 0 else "") for i in range(30)]
     with Journal(tmp_path) as journal:
         tracker = Tracker(journal, Progress(total=len(paths)), None)
-        asyncio.run(run_async(paths, extract_one, tracker, concurrency=3, rate=None, budget=None))
+        # `all_started` comes once, when what is left is the reports in flight (the end can start warming up).
+        warned: list[int] = []
+        left = lambda: warned.append(len(paths) - active["made"])  # noqa: E731
+        asyncio.run(run_async(paths, extract_one, tracker, concurrency=3, rate=None, budget=None, all_started=left))
         assert sorted(journal.index) == sorted(paths)
     assert peak["calls"] == 3
     assert 3 < peak["reports"] <= 6
     assert uncalled_while_slots_full > 0
+    assert len(warned) == 1 and 0 < warned[0] <= 6
