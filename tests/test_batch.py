@@ -172,6 +172,16 @@ def test_cells_csv_and_parquet(tmp_path: Path) -> None:
     pq = pytest.importorskip("pyarrow.parquet")
     table = pq.read_table(out / "cells.parquet")
     assert table.num_rows == expected and table.column_names[:2] == ["report", "agency"]
+    assert table.equals(cells_csv_with_types(out))
+
+
+def cells_csv_with_types(out: Path) -> object:
+    """cells.csv as pyarrow reads it with cells.parquet's column types."""
+    pa, pacsv = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.csv")
+    types = {name: pa.string() for name in ("report", "agency", "template", "key", "by", "status")}
+    types.update(year=pa.int32(), value=pa.float64(), start=pa.int64(), end=pa.int64())
+    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
+    return pacsv.read_csv(out / "cells.csv", convert_options=convert)
 
 
 def test_inputs_directories_lists_and_out_dir_excluded(tmp_path: Path) -> None:
