@@ -24,7 +24,7 @@ import pytest
 from batch_stub import MODEL, requested_path, stub_extractor
 from conftest import ROOT, SEEDS
 from stub_openai import Reply, StubServer
-from test_batch import make_variants
+from test_batch import make_variants, queue_rows
 
 from extractor.batch import BatchSpec, JobOptions, run_batch
 from extractor.journal import JOURNAL
@@ -103,6 +103,9 @@ def test_offline_batch_survives_sigkill(tmp_path: Path) -> None:
     for name in ("results.jsonl", "cells.csv"):
         assert (out / name).read_bytes() == (tmp_path / "ref" / name).read_bytes()
     assert sorted(journal_paths(out)) == sorted(inputs)  # every report journaled exactly once
+    # The workers queued review items as they went, killed mid-way or not: the same queue as
+    # one filled from the journal at the end of an uninterrupted one-process run.
+    assert queue_rows(out) == queue_rows(tmp_path / "ref")
 
 
 @pytest.mark.enable_socket
