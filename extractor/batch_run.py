@@ -151,10 +151,10 @@ def worker_init(parent: int, directory: Path) -> None:
     parent imported out of garbage collection.
 
     The worker records the review items of the reports it makes in the batch's queue
-    (`batch_queue.attach`). A worker whose batch was killed (-9) exits instead of lingering. The objects a worker
-    inherits from its parent (every imported module: pydantic, openai, instructor) live as long
-    as it does; frozen, the collector stops walking them on every full collection (7-12 % of a
-    worker's CPU time in the model-path benchmark). A report makes tens of thousands of
+    (`batch_queue.attach`). A worker whose batch was killed (-9) exits instead of lingering.
+    The objects a worker inherits from its parent (every imported module: pydantic, openai,
+    instructor) live as long as it does; frozen, the collector stops walking them on every full
+    collection (7-12 % of a worker's CPU time in the model-path benchmark). A report makes tens of thousands of
     short-lived objects (tokens, cells, spans) that reference counting frees, so the collector
     runs every 20,000 allocations rather than every 700 (2-4 % of the parser's CPU time).
     """
@@ -181,7 +181,7 @@ def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
     # in flight keep the workers busy while the parent fsyncs.
     size = max(1, min(16, len(pending) // (workers * 8)))
     chunks = iter([pending[i : i + size] for i in range(0, len(pending), size)])
-    initargs = (os.getpid(), tracker.journal.path.parent)
+    initargs = (os.getpid(), tracker.journal.directory)
     with ProcessPoolExecutor(workers, initializer=worker_init, initargs=initargs) as pool:
         inflight: dict[Future[list[Outcome]], Sequence[str]] = {}
         while True:
@@ -230,7 +230,7 @@ async def run_async(
     processes: list[WorkerProcess] = []
     try:
         for _ in range(workers):
-            processes.append(await WorkerProcess.open(worker_init, os.getpid(), tracker.journal.path.parent))
+            processes.append(await WorkerProcess.open(worker_init, os.getpid(), tracker.journal.directory))
         calls = _Calls(tracker, concurrency, rate, budget)
         return await _schedule(pending, extract_one, tracker, calls, Pools(processes), all_started)
     finally:

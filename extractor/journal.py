@@ -72,7 +72,7 @@ class Journal:
     """The records of one batch directory, indexed by input path (the latest record wins)."""
 
     def __init__(self, directory: Path, *, readonly: bool = False) -> None:
-        self.path = directory / JOURNAL
+        self.directory, self.path = directory, directory / JOURNAL
         self.index: dict[str, Slot] = {}
         self.records = 0  # lines, counting superseded ones (e.g. retried failures)
         self.readonly = readonly
