@@ -18,6 +18,7 @@ argument `@FILE`, or a file named *.lst / *.list, holds one path per line (blank
 from __future__ import annotations
 
 import asyncio
+import codecs
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
@@ -71,11 +72,14 @@ def _expand(arg: str, skip: Path | None) -> Iterator[str]:
 
 def _read_list(list_file: str) -> Iterator[str]:
     try:
-        text = Path(list_file).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
+        data = Path(list_file).read_bytes()
+    except OSError as err:
         raise ConfigError(
-            f"{list_file}: cannot read this list of inputs ({err}); pass a UTF-8 file, one path a line"
+            f"{list_file}: cannot read this list of inputs ({err.strerror}); pass a file with one path a line"
         ) from err
+    # Decoded as the file system decodes names, so a list made by `find` names every file it
+    # found, including one whose name is not UTF-8.
+    text = os.fsdecode(data.removeprefix(codecs.BOM_UTF8))
     base = os.path.dirname(list_file)
     for line in text.splitlines():
         entry = line.strip()
@@ -97,7 +101,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 def in_shard(path: str, shard: tuple[int, int]) -> bool:
     """Deterministic, independent of the other inputs: a file stays in its shard when files are added."""
     k, n = shard
-    return int.from_bytes(hashlib.sha1(path.encode("utf-8")).digest()[:8], "big") % n == k - 1
+    return int.from_bytes(hashlib.sha1(path.encode("utf-8", "surrogateescape")).digest()[:8], "big") % n == k - 1
 
 
 # ---- the job and its manifest ------------------------------------------------------------

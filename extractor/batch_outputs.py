@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import StoreError
+from .ingest import shown
 from .journal import Journal, encode, slim
 from .pipeline import PARSER_VERSION
 from .schema import Extraction, Meta, Report, Source
@@ -36,7 +37,7 @@ RESULTS, CELLS_CSV, CELLS_PARQUET, SUMMARY = "results.jsonl", "cells.csv", "cell
 def failed_report(path: str, reason: str, sha256: str = "") -> Report:
     """The output-contract line of an input that could not be read: status failed, the reason."""
     return Report(
-        source=Source(path=path, sha256=sha256, chars=0),
+        source=Source(path=shown(path), sha256=sha256, chars=0),
         meta=Meta(agency=None, year=None, template=None),
         cells={},
         narrative={},
@@ -230,7 +231,7 @@ class _Summary:
         self.tokens[0] += header["tokens"][0]
         self.tokens[1] += header["tokens"][1]
         if header["status"] == "failed":
-            self.failed.append({"path": header["path"], "reason": header.get("error") or ""})
+            self.failed.append({"path": shown(header["path"]), "reason": header.get("error") or ""})
         elif header.get("error"):
             self.model_errors += 1
 

@@ -63,16 +63,28 @@ class Document:
 
 def load(path: str | Path) -> Document:
     """Read and decode one file; raise `InputError` saying what is wrong and what to do."""
-    file = Path(path)
+    file, name = Path(path), shown(path)
     if not file.exists():
-        raise InputError(f"{path}: no such file; check the path")
+        raise InputError(f"{name}: no such file; check the path")
     if file.is_dir():
-        raise InputError(f"{path}: is a directory; pass the report files inside it (or use `extract batch DIR`)")
+        raise InputError(f"{name}: is a directory; pass the report files inside it (or use `extract batch DIR`)")
     try:
         data = file.read_bytes()
     except OSError as err:
-        raise InputError(f"{path}: cannot be read ({err.strerror}); check its permissions") from err
-    return from_bytes(data, str(path))
+        raise InputError(f"{name}: cannot be read ({err.strerror}); check its permissions") from err
+    return from_bytes(data, name)
+
+
+def shown(path: str | Path) -> str:
+    """A path as outputs give it: text every JSON and CSV reader takes. A name whose bytes are
+    not UTF-8 (a GBK name unpacked from a zip made on Windows) keeps them as \\xNN escapes;
+    Python holds them as lone surrogates, which no UTF-8 output can carry."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
 
 
 def from_bytes(data: bytes, path: str) -> Document:

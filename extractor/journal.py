@@ -123,7 +123,10 @@ class Journal:
         """Write and fsync the lines of `records` ((slim header, line) pairs); return the headers once on disk."""
         start = self._file.tell()
         records = list(records)
-        chunks = [line.encode("utf-8") for _, line in records]
+        # An input path that is not UTF-8 holds lone surrogates (U+DC80-U+DCFF, Python's stand-in
+        # for its bytes); written as \\udcNN, the JSON escape of the same code point, the line is
+        # valid UTF-8 and reads back as the same path. Nothing else in a line can hold a surrogate.
+        chunks = [line.encode("utf-8", "backslashreplace") for _, line in records]
         try:
             self._file.write(b"".join(chunks))
             self._file.flush()

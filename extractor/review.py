@@ -22,6 +22,7 @@ from typing import Any
 
 from .decisions import Decision, apply_decisions
 from .errors import StoreError
+from .ingest import shown
 from .schema import Number, Report
 
 STATUSES = ("open", "resolved", "withdrawn")
@@ -518,7 +519,8 @@ def _filters(rule: str | None, status: str | None, report: str | None) -> tuple[
         args.append(status)
     if report:
         clauses.append("(path = ? OR sha256 = ? OR sha256 IN (SELECT sha256 FROM documents WHERE abspath = ?))")
-        args += [report, report, _abspath(report)]
+        name = shown(report)  # reports hold their paths as outputs give them
+        args += [name, name, _abspath(name)]
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 

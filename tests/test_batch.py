@@ -318,6 +318,42 @@ def test_cells_csv_quotes_a_path_with_a_comma(tmp_path: Path) -> None:
     assert {r["status"] for r in rows} == {gold_for(SEEDS[0])["expected_status"]}
 
 
+def not_utf8_name(folder: Path, stem: str, data: bytes) -> Path:
+    """A file whose name is GBK bytes, as a zip made on Windows unpacks on Linux."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(os.fsdecode(os.fsencode(folder) + b"/" + stem.encode("gbk") + b".txt"))
+    try:
+        path.write_bytes(data)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    return path
+
+
+def test_a_file_name_that_is_not_utf8_is_read_resumed_and_listed(tmp_path: Path) -> None:
+    good = not_utf8_name(tmp_path / "in", "报告", SEEDS[0].read_bytes())
+    empty = not_utf8_name(tmp_path / "in", "空", b"")
+    inputs, out = [str(good), str(empty)], tmp_path / "out"
+    first = run_batch(BatchSpec(inputs=inputs, out=out, workers=2))
+    assert first.progress.done == 2 and first.summary["by_status"]["failed"] == 1
+    shown = {
+        str(path): f"{tmp_path / 'in'}/{stem}.txt" for path, stem in ((good, r"\xb1\xa8\xb8\xe6"), (empty, r"\xbf\xd5"))
+    }
+    assert {r["source"]["path"]: r["status"] for r in results(out)} == {
+        shown[str(good)]: gold_for(SEEDS[0])["expected_status"],
+        shown[str(empty)]: "failed",
+    }
+    assert [f["path"] for f in first.summary["failed"]] == [shown[str(empty)]]
+    with (out / "cells.csv").open(encoding="utf-8", newline="") as handle:
+        assert {r["report"] for r in csv.DictReader(handle)} == {shown[str(good)]}
+    # The journal gives the paths back as they were, so a rerun finds both done.
+    again = run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    assert again.progress.done == 0 and again.progress.resumed == 2
+    assert sorted(in_shard(path, (k, 3)) for path in inputs for k in (1, 2, 3)).count(True) == 2
+    listing = tmp_path / "found.list"  # as `find in -name '*.txt' > found.list` writes it
+    listing.write_bytes(b"".join(os.fsencode(path) + b"\n" for path in inputs))
+    assert collect_inputs([str(listing)]) == inputs
+
+
 def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import extractor.journal as journal_module
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from conftest import SEEDS, gold_for
 from scripted import faithful_reading
 from stub_openai import Reply, StubServer
-from test_batch import make_variants, mixed_inputs
+from test_batch import make_variants, mixed_inputs, not_utf8_name
 
 from extractor import llm
 from extractor.batch import BatchSpec, JobOptions, run_batch
@@ -152,6 +152,18 @@ def test_model_batch_reads_every_seed_once_and_a_rerun_calls_nothing(tmp_path: P
         assert report["extraction"]["model"] == "scripted-model" and report["extraction"]["usage"]["requests"] == 1
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["tokens"]["input"] > 0 and summary["model_errors"] == 0
+
+
+def test_model_batch_reads_a_file_whose_name_is_not_utf8(tmp_path: Path, instant_retries: None) -> None:
+    odd, out = not_utf8_name(tmp_path / "in", "报告", SEEDS[0].read_bytes()), tmp_path / "out"
+    with StubServer(responder=faithful) as server:
+        first = batch_cli([str(odd)], out, server.base_url)
+        again = batch_cli([str(odd)], out, server.base_url)
+        assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+        assert server.request_count == 1
+    (report,) = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert report["source"]["path"] == f"{tmp_path / 'in'}/\\xb1\\xa8\\xb8\\xe6.txt"
+    assert report["cells"] == gold_for(SEEDS[0])["cells"] and report["extraction"]["model"] == "scripted-model"
 
 
 def test_model_when_needs_review_calls_the_model_only_for_reports_the_parser_did_not_accept(

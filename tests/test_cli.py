@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,16 @@ def test_bad_input_gets_one_line_and_the_others_still_run(bad_inputs: dict[str, 
 def test_missing_path() -> None:
     code, out, err = run("/nonexistent/report.txt")
     assert code == 2 and out == "" and "no such file" in err and "Traceback" not in err
+
+
+def test_a_file_name_that_is_not_utf8_is_given_with_its_bytes_escaped(tmp_path: Path) -> None:
+    assert GOOD is not None
+    name = os.fsdecode(os.fsencode(tmp_path) + b"/" + "报告".encode("gbk") + b".txt")
+    try:
+        Path(name).write_bytes(GOOD.read_bytes())
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    code, out, err = run(name, str(tmp_path / "gone.txt"))
+    assert code == 2
+    assert json.loads(out)["source"]["path"] == f"{tmp_path}/\\xb1\\xa8\\xb8\\xe6.txt"
+    assert "gone.txt: no such file" in err
