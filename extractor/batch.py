@@ -35,6 +35,7 @@ from .batch_outputs import warm_up, write_outputs
 from .batch_queue import REVIEW_DB, fill_review_queue
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
 from .errors import ConfigError, StoreError
+from .ingest import shown
 from .journal import JOURNAL, Journal, encode, slim
 from .pipeline import PARSER_VERSION
 
@@ -61,13 +62,21 @@ def _expand(arg: str, skip: Path | None) -> Iterator[str]:
     if arg.startswith("@") or (arg.lower().endswith(LIST_SUFFIXES) and os.path.isfile(arg)):
         yield from _read_list(arg.removeprefix("@") if arg.startswith("@") else arg)
     elif os.path.isdir(arg):
-        for root, dirs, files in os.walk(arg):
+        for root, dirs, files in os.walk(arg, onerror=_unlisted):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != skip)
             for name in sorted(files):
                 if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
                     yield os.path.join(root, name)
     else:
         yield arg
+
+
+def _unlisted(err: OSError) -> None:
+    # os.walk would skip the folder without a word, and its reports would be missing from every output.
+    raise ConfigError(
+        f"{shown(err.filename)}: cannot list this folder ({err.strerror}); fix its permissions, or name the "
+        "folders to read one by one"
+    ) from err
 
 
 def _read_list(list_file: str) -> Iterator[str]:

@@ -7,6 +7,7 @@ import json
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import synth
@@ -352,6 +353,26 @@ def test_a_file_name_that_is_not_utf8_is_read_resumed_and_listed(tmp_path: Path)
     listing = tmp_path / "found.list"  # as `find in -name '*.txt' > found.list` writes it
     listing.write_bytes(b"".join(os.fsencode(path) + b"\n" for path in inputs))
     assert collect_inputs([str(listing)]) == inputs
+
+
+def test_a_folder_that_cannot_be_listed_stops_the_batch_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_variants(tmp_path / "in" / "locked", 1)
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> Any:  # what a folder without read permission gives (root reads any)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    done = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2
+    assert done.output.strip() == (
+        f"extract: error: {tmp_path / 'in' / 'locked'}: cannot list this folder (Permission denied); "
+        "fix its permissions, or name the folders to read one by one"
+    )
 
 
 def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
