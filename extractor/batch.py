@@ -39,7 +39,9 @@ from .ingest import shown
 from .journal import JOURNAL, Journal, encode, slim
 from .pipeline import PARSER_VERSION
 
-INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+# What `ingest` reads, and the Word formats reports are published in that it cannot read yet:
+# those are recorded as failed with what to do ("save it as .docx"), not left out unseen.
+INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".mhtml", ".mht", ".pdf", ".docx", ".doc", ".wps")
 LIST_SUFFIXES = (".lst", ".list")
 MANIFEST = "manifest.json"
 

@@ -218,8 +218,8 @@ def run(
     model: str | None,
     **model_settings: Any,
 ) -> None:
-    """Extract every report in INPUT... (files, directories searched for .txt .md .html .htm,
-    or @LIST / *.lst / *.list files naming one path a line) into DIR. Killed at any point,
+    """Extract every report in INPUT... (files, directories searched for .txt .md .html .htm
+    .mhtml .pdf .docx and .doc, or @LIST / *.lst / *.list files naming one path a line) into DIR. Killed at any point,
     the same command resumes; nothing finished is redone."""
     started = time.monotonic()
     try:

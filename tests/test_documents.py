@@ -23,6 +23,7 @@ import synth
 from click.testing import CliRunner
 from conftest import SEEDS, gold_for
 
+from extractor.batch import BatchSpec, run_batch
 from extractor.cli import main
 from extractor.ingest import load
 from extractor.pipeline import extract_file
@@ -188,6 +189,27 @@ def test_bad_documents_get_one_line_each_and_the_rest_is_read(documents: dict[st
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     assert [Path(r["source"]["path"]).name for r in reports] == ["good.pdf", "scan.pdf", "good.docx"]
     assert "Traceback" not in result.output
+
+
+def test_a_batch_over_a_folder_of_documents_reads_every_kind(documents: dict[str, Path], tmp_path: Path) -> None:
+    """A folder of PDF and Word files, as agencies publish them: every report file is an input,
+    the readable ones are read, and an old .doc is failed with what to do rather than left out."""
+    result = run_batch(BatchSpec(inputs=[str(documents["good_pdf"].parent)], out=tmp_path / "out", workers=2))
+    reports = {Path(r.source.path).name: r for r in map(Report.model_validate_json, _lines(tmp_path / "out"))}
+    # A spreadsheet beside the reports is not taken for one.
+    assert sorted(reports) == sorted(path.name for path in documents.values() if path.suffix != ".xlsx")
+    assert {name: reports[name].source.kind for name in ("good.pdf", "good.docx", "scan.pdf")} == {
+        "good.pdf": "pdf",
+        "good.docx": "docx",
+        "scan.pdf": "pdf",
+    }
+    assert reports["good.pdf"].cells == reports["good.docx"].cells and reports["good.pdf"].cells
+    assert "save it as .docx" in str(reports["old.doc"].extraction and reports["old.doc"].extraction.error)
+    assert result.summary["by_status"]["failed"] == len(_MESSAGES) - 1
+
+
+def _lines(out: Path) -> list[str]:
+    return (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
 
 
 def test_a_scanned_pdf_is_a_report_whose_tables_are_missing(documents: dict[str, Path]) -> None:
