@@ -128,9 +128,12 @@ def _parsed(plan: _Plan) -> ParserResult:
 
 def _prepare(path: str, settings: ModelSettings, convert: Convert[T]) -> _Plan | T:
     result = read_document(load(path))
-    if settings.model_when == "needs-review":
+    # A scanned PDF without a text layer gives the model nothing to read: a call would be paid
+    # for and could only invent. Its report says why its tables are missing, as offline.
+    no_text = not result.document.text.strip()
+    if no_text or settings.model_when == "needs-review":
         alone = parser_report(result)
-        if alone.status == "accepted":
+        if no_text or alone.status == "accepted":
             alone.extraction = Extraction(
                 parser_version=PARSER_VERSION, model=settings.model, usage=Usage().as_dict(), cached=False
             )

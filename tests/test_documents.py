@@ -208,6 +208,22 @@ def test_a_batch_over_a_folder_of_documents_reads_every_kind(documents: dict[str
     assert result.summary["by_status"]["failed"] == len(_MESSAGES) - 1
 
 
+@pytest.mark.enable_socket
+def test_the_model_is_not_called_for_a_scanned_pdf(documents: dict[str, Path]) -> None:
+    """No text, nothing for a model to read: no call is paid for, and the report says why its
+    tables are missing, as it does offline."""
+    from stub_openai import Reply, StubServer
+
+    with StubServer(responder=lambda body: Reply.json({})) as server:
+        args = [str(documents["scanned"]), "--model", "m", "--base-url", server.base_url, "--api-key", "sk-test"]
+        result = CliRunner().invoke(main, [*args, "--no-cache"])
+        assert server.request_count == 0
+    assert result.exit_code == 0, result.output
+    report = Report.model_validate_json(result.stdout)
+    assert report.status == "needs_review" and report.extraction and report.extraction.usage["requests"] == 0
+    assert all(table.reason.startswith("no text layer") for table in report.tables.values())
+
+
 def _lines(out: Path) -> list[str]:
     return (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
 
