@@ -220,8 +220,13 @@ class BatchResult:
 def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResult:
     """Run (or resume) a batch and write its outputs. Raises StoreError/ConfigError for DIR/options."""
     out = spec.out
-    out.mkdir(parents=True, exist_ok=True)
     inputs = collect_inputs(spec.inputs, exclude=out)
+    if not inputs:  # most often a mistyped folder: an empty run would look like a finished one
+        raise ConfigError(
+            f"no report files in {' '.join(map(shown, spec.inputs))} (searched for {' '.join(INPUT_SUFFIXES)}); "
+            "pass report files, folders that hold them, or a list of them"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     if spec.options.shard:
         inputs = [p for p in inputs if in_shard(p, spec.options.shard)]
     with _locked(out):

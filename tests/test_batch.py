@@ -375,6 +375,14 @@ def test_a_folder_that_cannot_be_listed_stops_the_batch_before_it_starts(
     )
 
 
+def test_a_batch_with_no_report_files_says_so_and_makes_no_dir(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.xlsx").write_bytes(b"PK")
+    done = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 2 and not (tmp_path / "out").exists()
+    assert done.output.startswith(f"extract: error: no report files in {tmp_path / 'in'} (searched for .txt .md ")
+
+
 def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import extractor.journal as journal_module
 
