@@ -219,8 +219,8 @@ def run(
     **model_settings: Any,
 ) -> None:
     """Extract every report in INPUT... (files, directories searched for .txt .md .html .htm
-    .mhtml .pdf .docx and .doc, or @LIST / *.lst / *.list files naming one path a line) into DIR. Killed at any point,
-    the same command resumes; nothing finished is redone."""
+    .mhtml .pdf .docx and .doc, or @LIST / *.lst / *.list files naming one path a line) into
+    DIR. Killed at any point, the same command resumes; nothing finished is redone."""
     started = time.monotonic()
     try:
         if not model and (rate or budget):

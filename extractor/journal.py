@@ -124,7 +124,7 @@ class Journal:
         start = self._file.tell()
         records = list(records)
         # An input path that is not UTF-8 holds lone surrogates (U+DC80-U+DCFF, Python's stand-in
-        # for its bytes); written as \\udcNN, the JSON escape of the same code point, the line is
+        # for its bytes); written as \udcNN, the JSON escape of the same code point, the line is
         # valid UTF-8 and reads back as the same path. Nothing else in a line can hold a surrogate.
         chunks = [line.encode("utf-8", "backslashreplace") for _, line in records]
         try:
