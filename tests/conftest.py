@@ -19,6 +19,17 @@ def gold_for(seed: Path) -> dict:  # type: ignore[type-arg]
     return json.loads((SHARED / "gold" / (seed.stem + ".json")).read_text(encoding="utf-8"))
 
 
+def not_utf8_name(folder: Path, stem: str, data: bytes) -> Path:
+    """A file whose name is GBK bytes, as a zip made on Windows unpacks on Linux."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(os.fsdecode(os.fsencode(folder) + b"/" + stem.encode("gbk") + b".txt"))
+    try:
+        path.write_bytes(data)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses file names that are not UTF-8")
+    return path
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-live", action="store_true", help="run tests marked live against a real model endpoint")
 

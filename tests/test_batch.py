@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import synth
 from click.testing import CliRunner
-from conftest import SEEDS, gold_for
+from conftest import SEEDS, gold_for, not_utf8_name
 
 from extractor import batch_run
 from extractor.batch import BatchSpec, JobOptions, collect_inputs, in_shard, merge, parse_shard, run_batch
@@ -317,17 +317,6 @@ def test_cells_csv_quotes_a_path_with_a_comma(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert rows and {r["report"] for r in rows} == {str(odd)}
     assert {r["status"] for r in rows} == {gold_for(SEEDS[0])["expected_status"]}
-
-
-def not_utf8_name(folder: Path, stem: str, data: bytes) -> Path:
-    """A file whose name is GBK bytes, as a zip made on Windows unpacks on Linux."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = Path(os.fsdecode(os.fsencode(folder) + b"/" + stem.encode("gbk") + b".txt"))
-    try:
-        path.write_bytes(data)
-    except (OSError, UnicodeEncodeError):
-        pytest.skip("this file system refuses file names that are not UTF-8")
-    return path
 
 
 def test_a_file_name_that_is_not_utf8_is_read_resumed_and_listed(tmp_path: Path) -> None:

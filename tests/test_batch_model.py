@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from batch_stub import MODEL, requested_path, stub_extractor
 from click.testing import CliRunner, Result
-from conftest import SEEDS, gold_for
+from conftest import SEEDS, gold_for, not_utf8_name
 from scripted import faithful_reading
 from stub_openai import Reply, StubServer
-from test_batch import make_variants, mixed_inputs, not_utf8_name
+from test_batch import make_variants, mixed_inputs
 
 from extractor import llm
 from extractor.batch import BatchSpec, JobOptions, run_batch

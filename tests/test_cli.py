@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SEEDS
+from conftest import SEEDS, not_utf8_name
 
 from extractor.cli import main
 
@@ -92,12 +91,8 @@ def test_missing_path() -> None:
 
 def test_a_file_name_that_is_not_utf8_is_given_with_its_bytes_escaped(tmp_path: Path) -> None:
     assert GOOD is not None
-    name = os.fsdecode(os.fsencode(tmp_path) + b"/" + "报告".encode("gbk") + b".txt")
-    try:
-        Path(name).write_bytes(GOOD.read_bytes())
-    except (OSError, UnicodeEncodeError):
-        pytest.skip("this file system refuses file names that are not UTF-8")
-    code, out, err = run(name, str(tmp_path / "gone.txt"))
+    name = not_utf8_name(tmp_path, "报告", GOOD.read_bytes())
+    code, out, err = run(str(name), str(tmp_path / "gone.txt"))
     assert code == 2
     assert json.loads(out)["source"]["path"] == f"{tmp_path}/\\xb1\\xa8\\xb8\\xe6.txt"
     assert "gone.txt: no such file" in err
