@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch_outputs import warm_up, write_outputs
+from .batch_outputs import RESULTS, finished_paths, write_cells, write_results
+from .batch_parquet import warm_up
 from .batch_queue import REVIEW_DB, fill_review_queue
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
 from .errors import ConfigError, StoreError
@@ -266,23 +267,30 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
 
 
 def finish_outputs(directory: Path, journal: Journal, paths: list[str], run: dict[str, Any]) -> dict[str, Any]:
-    """Every output of DIR from the journal: the files of `write_outputs`, and the review queue.
+    """Every output of DIR from the journal; returns the summary.
 
-    The two read the journal independently and write different files, so the queue is
-    completed (`batch_queue.fill_review_queue`) in a second process meanwhile (in a thread
-    they are slower than one after the other: both hold the GIL most of the time).
+    Two processes read the journal independently and write different files: this one
+    cells.csv, cells.parquet and summary.json (`write_cells`), a second one results.jsonl and
+    the rest of the review queue (`batch_queue.fill_review_queue`). In two threads they would
+    be slower than one after the other: both hold the GIL most of the time.
     """
+    done = finished_paths(journal, paths)
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
-        queue = pool.submit(fill_review_queue, directory, journal, paths)
-        summary = write_outputs(directory, journal, paths, run)
+        other = pool.submit(_results_and_queue, directory, journal, done)
+        summary = write_cells(directory, journal, done, run)
         try:
-            queue.result()
+            other.result()
         except concurrent.futures.process.BrokenProcessPool as err:  # killed, e.g. out of memory
             raise StoreError(
-                f"{directory / REVIEW_DB}: the process filling the review queue died ({err}); run the same "
+                f"{directory}: the process writing {RESULTS} and {REVIEW_DB} died ({err}); run the same "
                 "command again: the outputs are rebuilt from the journal"
             ) from err
     return summary
+
+
+def _results_and_queue(directory: Path, journal: Journal, done: list[str]) -> None:
+    write_results(directory, journal, done)
+    fill_review_queue(directory, journal, done)
 
 
 def merge(sources: list[Path], dest: Path) -> dict[str, Any]:

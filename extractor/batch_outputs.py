@@ -17,13 +17,12 @@ import csv
 import io
 import json
 import os
-import threading
 from collections import Counter
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .batch_parquet import CellsParquet
 from .errors import StoreError
 from .ingest import shown
 from .journal import Journal, encode, slim
@@ -125,10 +124,15 @@ def _replace(tmp: Path, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: dict[str, Any]) -> dict[str, Any]:
-    """Write every output for the finished `paths` (sorted here); return the summary."""
+def finished_paths(journal: Journal, paths: Iterable[str]) -> list[str]:
+    """The inputs among `paths` that have a record, in the order every output gives them."""
+    return sorted(p for p in set(paths) if journal.done(p))
+
+
+@contextlib.contextmanager
+def _writing(directory: Path) -> Iterator[None]:
     try:
-        return _write_outputs(directory, journal, paths, run)
+        yield
     except OSError as err:
         raise StoreError(
             f"{directory}: cannot write the outputs ({err.strerror or err}); free some space and run the same "
@@ -136,78 +140,39 @@ def write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: 
         ) from err
 
 
-def _write_outputs(directory: Path, journal: Journal, paths: Iterable[str], run: dict[str, Any]) -> dict[str, Any]:
-    done = sorted(p for p in set(paths) if journal.done(p))
+def write_cells(directory: Path, journal: Journal, done: list[str], run: dict[str, Any]) -> dict[str, Any]:
+    """cells.csv, cells.parquet (as the rows are written, `batch_parquet`) and summary.json for
+    the finished inputs `done` (`finished_paths`); return the summary."""
     summary = _Summary()
-    csv_tmp = _atomic(directory / CELLS_CSV)
-    with csv_tmp.open("w", encoding="utf-8", newline="") as cells:
-        cells.write(",".join(CSV_COLUMNS) + "\n")
-        for header, _ in journal.read(done):
-            cells.write(header["csv"])
-            summary.add(header)
-    _replace(csv_tmp, directory / CELLS_CSV)
-    # cells.parquet is made from cells.csv in a thread (pyarrow leaves the GIL while it reads and
-    # writes) while results.jsonl is written.
-    with ThreadPoolExecutor(1) as thread:
-        parquet = thread.submit(write_parquet, directory / CELLS_CSV, directory / CELLS_PARQUET)
-        results_tmp = _atomic(directory / RESULTS)
-        # results.jsonl gets the journal's bytes as they are: no decoding and encoding again.
+    csv_tmp, parquet_tmp = _atomic(directory / CELLS_CSV), _atomic(directory / CELLS_PARQUET)
+    with _writing(directory):
+        with csv_tmp.open("wb") as cells, CellsParquet(parquet_tmp) as parquet:
+            cells.write((",".join(CSV_COLUMNS) + "\n").encode())
+            for header, _ in journal.read(done):
+                rows = header["csv"].encode("utf-8")
+                cells.write(rows)
+                parquet.add(rows)
+                summary.add(header)
+            if parquet.close():
+                run = {**run, "parquet": True}
+        _replace(csv_tmp, directory / CELLS_CSV)
+        if run.get("parquet"):
+            _replace(parquet_tmp, directory / CELLS_PARQUET)
+        data = summary.as_dict(run)
+        summary_tmp = _atomic(directory / SUMMARY)
+        summary_tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _replace(summary_tmp, directory / SUMMARY)
+    return data
+
+
+def write_results(directory: Path, journal: Journal, done: list[str]) -> None:
+    """results.jsonl: the journal's bytes of each report as they are, no decoding and encoding again."""
+    results_tmp = _atomic(directory / RESULTS)
+    with _writing(directory):
         with results_tmp.open("wb") as results:
             for report_json in journal.reports(done):
                 results.write(report_json + b"\n")
         _replace(results_tmp, directory / RESULTS)
-        if parquet.result():
-            run = {**run, "parquet": True}
-    data = summary.as_dict(run)
-    summary_tmp = _atomic(directory / SUMMARY)
-    summary_tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    _replace(summary_tmp, directory / SUMMARY)
-    return data
-
-
-def warm_up() -> None:
-    """Import pyarrow in a thread now rather than when cells.parquet is written (0.1-0.3 s the
-    first time in a process): called while a model batch waits for its last calls."""
-
-    def load() -> None:
-        with contextlib.suppress(ImportError):
-            import pyarrow.csv
-            import pyarrow.parquet  # noqa: F401
-
-    threading.Thread(target=load, daemon=True).start()
-
-
-def write_parquet(csv_path: Path, parquet_path: Path) -> bool:
-    """cells.parquet from cells.csv when pyarrow is installed (extra `parquet`); False when it is not."""
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
-    except ImportError:
-        return False
-    types = {
-        "report": pa.string(),
-        "agency": pa.string(),
-        "year": pa.int32(),
-        "template": pa.string(),
-        "key": pa.string(),
-        "value": pa.float64(),
-        "by": pa.string(),
-        "start": pa.int64(),
-        "end": pa.int64(),
-        "status": pa.string(),
-    }
-    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False)
-    tmp = _atomic(parquet_path)
-    # Streamed in 1 MB blocks on one thread: with larger blocks read ahead by several threads
-    # the parent's peak memory grew with the size of the batch.
-    options = pacsv.ReadOptions(block_size=1 << 20, use_threads=False)
-    reader = pacsv.open_csv(csv_path, convert_options=convert, read_options=options)
-    with pq.ParquetWriter(tmp, reader.schema) as writer:
-        for batch in reader:
-            writer.write_batch(batch)
-    _replace(tmp, parquet_path)
-    return True
 
 
 class _Summary:

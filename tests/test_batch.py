@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import synth
 from click.testing import CliRunner
 from conftest import SEEDS, gold_for, not_utf8_name
 
-from extractor import batch_run
+from extractor import batch_parquet, batch_run
 from extractor.batch import BatchSpec, JobOptions, collect_inputs, in_shard, merge, parse_shard, run_batch
 from extractor.batch_run import Outcome, extract_chunk
 from extractor.cli import main
@@ -174,6 +175,21 @@ def test_cells_csv_and_parquet(tmp_path: Path) -> None:
     table = pq.read_table(out / "cells.parquet")
     assert table.num_rows == expected and table.column_names[:2] == ["report", "agency"]
     assert table.equals(cells_csv_with_types(out))
+
+
+def test_cells_parquet_is_converted_block_by_block_and_left_out_without_pyarrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.setattr(batch_parquet, "BLOCK", 3000)  # each report's rows fill a block or more
+    run_batch(BatchSpec(inputs=[str(s) for s in SEEDS], out=tmp_path / "out", workers=1))
+    parquet = pq.ParquetFile(tmp_path / "out" / "cells.parquet")
+    assert parquet.metadata.num_row_groups >= len(SEEDS)
+    assert parquet.read().equals(cells_csv_with_types(tmp_path / "out"))
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the extra were not installed
+    summary = run_batch(BatchSpec(inputs=[str(s) for s in SEEDS], out=tmp_path / "bare", workers=1)).summary
+    assert (tmp_path / "bare" / "cells.csv").exists() and not list((tmp_path / "bare").glob("*parquet*"))
+    assert "parquet" not in summary["run"]
 
 
 def cells_csv_with_types(out: Path) -> object:
