@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .batch_outputs import RESULTS, finished_paths, write_cells, write_results
+from .batch_outputs import RESULTS, finished_paths, kept_rows, write_cells, write_results
 from .batch_parquet import warm_up
 from .batch_queue import REVIEW_DB, fill_review_queue
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
@@ -326,7 +326,8 @@ def _merge_one(src: Path, merged: Journal, group: int = 256) -> None:
     """Copy a shard's records into the merged journal, in groups so memory stays flat."""
     with Journal(src, readonly=True) as journal:
         records = []
-        for header, report_json in journal.read(list(journal.index)):
+        paths = list(journal.index)
+        for (header, report_json), rows in zip(journal.read(paths), kept_rows(journal, paths), strict=True):
             path = header["path"]
             if merged.done(path):
                 ((_, existing),) = merged.read([path])
@@ -336,7 +337,7 @@ def _merge_one(src: Path, merged: Journal, group: int = 256) -> None:
                         "merge the shards of one job only"
                     )
                 continue
-            records.append((slim(header), encode(header, report_json.decode("utf-8"))))
+            records.append((slim(header), encode(header, report_json.decode("utf-8")), rows))
             if len(records) >= group:
                 merged.commit(records)
                 records = []

@@ -5,9 +5,10 @@ path order, so a run that was killed and resumed, a run split into shards and me
 an uninterrupted run all end with the same bytes. Files are written to a temporary name and
 renamed, so a reader never sees half of one.
 
-The journal header of each report (`journal_record`) carries what these outputs need besides
-the report itself (status, rules, tokens, the report's cells.csv rows), computed where the
-report was made, so the end-of-batch pass never parses the reports again.
+What these outputs need besides the report itself is computed where the report was made
+(`journal_record`): the summary's figures (status, rules, tokens, agency, year) go in the
+journal's index, the report's cells.csv rows beside its journal line (`journal.rows`), so the
+end-of-batch pass parses neither the reports nor the journal lines again.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def tokens(report: Report) -> tuple[int, int]:
     return got_in, got_out
 
 
-def _csv_rows(report: Report) -> str:
+def csv_rows(report: Report) -> bytes:
     """The report's cells.csv rows. Only the report's own columns can need quoting (a path or an
     agency with a comma); keys, numbers and reader names never do, so they are joined directly."""
     buffer = io.StringIO()
@@ -71,11 +72,12 @@ def _csv_rows(report: Report) -> str:
         span = provenance.get(key)
         where = f"{span.by},{span.start},{span.end}" if span else ",,"
         rows.append(f"{head},{key},{value},{where},{tail}\n")
-    return "".join(rows)
+    return "".join(rows).encode("utf-8")
 
 
 class Finished(NamedTuple):
-    """One finished input as the journal takes it: the slim header it indexes, and the line.
+    """One finished input as the journal takes it: the slim header it indexes, the line, and
+    the report's cells.csv rows (UTF-8), kept beside the line.
 
     Made where the report was made (a worker process), so only these strings cross back to
     the batch's parent rather than the whole report.
@@ -83,6 +85,7 @@ class Finished(NamedTuple):
 
     header: dict[str, Any]
     line: str
+    rows: bytes
 
     @property
     def tokens(self) -> tuple[int, int]:
@@ -106,12 +109,18 @@ def journal_record(path: str, report: Report, *, queued: bool = False) -> Finish
         "year": report.meta.year,
         "rules": dict(Counter(item.rule for item in report.review)),
         "tokens": [tokens_in, tokens_out],
-        "csv": _csv_rows(report),
         "queued": queued,
     }
     if report.extraction and report.extraction.error:
         header["error"] = report.extraction.error
-    return Finished(slim(header), encode(header, report.model_dump_json()))
+    return Finished(slim(header), encode(header, report.model_dump_json()), csv_rows(report))
+
+
+def kept_rows(journal: Journal, paths: list[str]) -> Iterator[bytes]:
+    """The cells.csv rows of each path's record, as kept beside the journal; rebuilt from the
+    report where they are not (a journal of an older version, or journal.rows went missing)."""
+    for path, rows in zip(paths, journal.rows(paths), strict=True):
+        yield rows if rows is not None else csv_rows(Report.model_validate_json(next(journal.reports([path]))))
 
 
 def _atomic(path: Path) -> Path:
@@ -148,11 +157,10 @@ def write_cells(directory: Path, journal: Journal, done: list[str], run: dict[st
     with _writing(directory):
         with csv_tmp.open("wb") as cells, CellsParquet(parquet_tmp) as parquet:
             cells.write((",".join(CSV_COLUMNS) + "\n").encode())
-            for header, _ in journal.read(done):
-                rows = header["csv"].encode("utf-8")
+            for path, rows in zip(done, kept_rows(journal, done), strict=True):
                 cells.write(rows)
                 parquet.add(rows)
-                summary.add(header)
+                summary.add(journal.index[path].header)
             if parquet.close():
                 run = {**run, "parquet": True}
         _replace(csv_tmp, directory / CELLS_CSV)

@@ -8,15 +8,26 @@ library to read (`jq`, `grep`, pandas) and shards merge by reading their records
 counts as done only after the line holding it has been written and `fsync`ed; lines are
 written in groups so that one `fsync` covers several reports.
 
-Each line is one JSON object: a small header (path, status, and what the summary and
-cells.csv need) whose LAST key is "report", holding the report as the output contract. A
-report is ~50 KB of JSON; the header can be read without parsing it (see `split`), which
-keeps the end-of-batch pass over ten thousand reports cheap.
+Each line is one JSON object: a small header (path, status, and what the summary needs)
+whose LAST key is "report", holding the report as the output contract. A report is ~35 KB of
+JSON; the header can be read without parsing it (see `split`).
+
+Beside the journal, journal.rows keeps bytes that go with each line and are read back as
+they are (the batch's cells.csv rows, ~25 KB a report): held as a JSON string in the line,
+they cost more to decode at the end of a batch than everything else there. Each entry is
+an ASCII line "OFFSET LENGTH" (OFFSET: where the journal line it belongs to starts) and
+LENGTH bytes. Entries are written and fsynced before their journal lines, so every
+committed line has its entry; of several entries for one offset (lines that a crash cut
+off were written again at the same place) the last one is the line's. Entries past the
+last committed line are never looked up. A line without an entry (journal.rows deleted, a
+journal of an older version) gets None from `rows`, and the caller rebuilds its bytes
+from the report.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -26,7 +37,7 @@ from typing import Any
 
 from .errors import StoreError
 
-JOURNAL = "journal.jsonl"
+JOURNAL, ROWS = "journal.jsonl", "journal.rows"
 _REPORT_KEY = ',"report":'
 _REPORT_BYTES = _REPORT_KEY.encode()
 
@@ -52,11 +63,16 @@ def _report(line: bytes, cut: int) -> bytes:
     return line[cut + len(_REPORT_BYTES) : line.rstrip(b"\n").rindex(b"}")]
 
 
-INDEXED = ("path", "status", "tokens", "rules", "error", "sha256", "queued")  # what the index keeps per report
+# What the index keeps per report: a few bytes, everything the summary needs.
+INDEXED = ("path", "status", "tokens", "rules", "error", "sha256", "queued", "agency", "year")
 
 
 def slim(header: dict[str, Any]) -> dict[str, Any]:
     return {key: header.get(key) for key in INDEXED}
+
+
+# One record to commit: the slim header the index keeps, the line, and the bytes kept beside it.
+Record = tuple[dict[str, Any], str, bytes]
 
 
 @dataclass(frozen=True)
@@ -72,24 +88,55 @@ class Journal:
     """The records of one batch directory, indexed by input path (the latest record wins)."""
 
     def __init__(self, directory: Path, *, readonly: bool = False) -> None:
-        self.directory, self.path = directory, directory / JOURNAL
+        self.directory, self.path, self.rows_path = directory, directory / JOURNAL, directory / ROWS
         self.index: dict[str, Slot] = {}
         self.records = 0  # lines, counting superseded ones (e.g. retried failures)
         self.readonly = readonly
+        self._entries: dict[int, tuple[int, int]] = {}  # journal offset -> where its rows lie in journal.rows
+        self._rows_file = self._open_rows()
         self._file = self._open()
 
-    def _open(self) -> Any:
-        new = not self.readonly and not self.path.exists()
+    def _handle(self, path: Path) -> Any:
+        new = not self.readonly and not path.exists()
         try:
-            handle = self.path.open("rb" if self.readonly else "a+b")
+            handle = path.open("rb" if self.readonly else "a+b")
             if new:  # the file's name must survive a crash too, not only its lines
-                directory = os.open(self.path.parent, os.O_RDONLY)
+                directory = os.open(path.parent, os.O_RDONLY)
                 try:
                     os.fsync(directory)
                 finally:
                     os.close(directory)
+        except FileNotFoundError:
+            if path == self.rows_path:
+                return None  # read-only, and none was written: every line's rows are rebuilt
+            raise StoreError(f"{path}: cannot open the batch journal (no such file); check DIR") from None
         except OSError as err:
-            raise StoreError(f"{self.path}: cannot open the batch journal ({err.strerror}); check DIR") from err
+            raise StoreError(f"{path}: cannot open the batch journal ({err.strerror}); check DIR") from err
+        return handle
+
+    def _open_rows(self) -> Any:
+        handle = self._handle(self.rows_path)
+        if handle is None:
+            return None
+        size, good = os.fstat(handle.fileno()).st_size, 0
+        handle.seek(0)
+        while head := handle.readline():
+            try:
+                offset, length = map(int, head.split())
+            except ValueError:
+                break
+            start = good + len(head)
+            if not head.endswith(b"\n") or start + length > size:
+                break  # cut short by a crash
+            self._entries[offset] = (start, length)
+            good = handle.seek(start + length)
+        if not self.readonly:
+            handle.truncate(good)
+            handle.seek(good)
+        return handle
+
+    def _open(self) -> Any:
+        handle = self._handle(self.path)
         handle.seek(0)
         good = 0
         for raw in handle:
@@ -109,7 +156,7 @@ class Journal:
 
     def __getstate__(self) -> dict[str, Any]:
         """Sent to another process, a journal can be read there but not written."""
-        return {**self.__dict__, "_file": None, "readonly": True}
+        return {**self.__dict__, "_file": None, "_rows_file": None, "readonly": True}
 
     def done(self, path: str) -> bool:
         return path in self.index
@@ -119,32 +166,39 @@ class Journal:
         slot = self.index.get(path)
         return slot is not None and (slot.header["status"] == "failed" or bool(slot.header["error"]))
 
-    def commit(self, records: Iterable[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
-        """Write and fsync the lines of `records` ((slim header, line) pairs); return the headers once on disk."""
-        start = self._file.tell()
+    def commit(self, records: Iterable[Record]) -> list[dict[str, Any]]:
+        """Write and fsync `records`, their rows first; return their headers once on disk."""
+        start, rows_start = self._file.tell(), self._rows_file.tell()
         records = list(records)
         # An input path that is not UTF-8 holds lone surrogates (U+DC80-U+DCFF, Python's stand-in
         # for its bytes); written as \udcNN, the JSON escape of the same code point, the line is
         # valid UTF-8 and reads back as the same path. Nothing else in a line can hold a surrogate.
-        chunks = [line.encode("utf-8", "backslashreplace") for _, line in records]
+        chunks = [line.encode("utf-8", "backslashreplace") for _, line, _ in records]
+        offsets = list(itertools.accumulate((len(chunk) for chunk in chunks), initial=start))[:-1]
+        entries = [(b"%d %d\n" % (at, len(rows)), rows) for at, (_, _, rows) in zip(offsets, records, strict=True)]
         try:
+            self._rows_file.write(b"".join(part for entry in entries for part in entry))
+            self._rows_file.flush()
+            os.fdatasync(self._rows_file.fileno())
             self._file.write(b"".join(chunks))
             self._file.flush()
             os.fsync(self._file.fileno())
         except OSError as err:
             # Whatever part reached the disk is a torn tail, cut off on the next open.
-            with contextlib.suppress(OSError):
-                self._file.truncate(start)
+            for handle, good in ((self._rows_file, rows_start), (self._file, start)):
+                with contextlib.suppress(OSError):
+                    handle.truncate(good)
             raise StoreError(
                 f"{self.path}: cannot write the journal ({err.strerror}); free some space and run the same "
                 "command again: it resumes where it stopped"
             ) from err
-        offset = start
-        for (header, _), chunk in zip(records, chunks, strict=True):
+        at = rows_start
+        for (header, _, _), chunk, offset, (head, rows) in zip(records, chunks, offsets, entries, strict=True):
             self.index[header["path"]] = Slot(offset, len(chunk), header)
+            self._entries[offset] = (at + len(head), len(rows))
             self.records += 1
-            offset += len(chunk)
-        return [header for header, _ in records]
+            at += len(head) + len(rows)
+        return [header for header, _, _ in records]
 
     def read(self, paths: Iterable[str]) -> Iterator[tuple[dict[str, Any], bytes]]:
         """Header and raw report (JSON, UTF-8) of each path's latest record, in the order given."""
@@ -153,6 +207,20 @@ class Journal:
     def reports(self, paths: Iterable[str]) -> Iterator[bytes]:
         """The raw report of each path's latest record, in the order given; headers are not parsed."""
         return (_report(line, line.index(_REPORT_BYTES)) for line in self._lines(paths))
+
+    def rows(self, paths: Iterable[str]) -> Iterator[bytes | None]:
+        """The bytes kept beside each path's latest record, in the order given; None where there are none."""
+        if not self._entries:
+            yield from (None for _ in paths)
+            return
+        with self.rows_path.open("rb") as handle:
+            for path in paths:
+                entry = self._entries.get(self.index[path].offset)
+                if entry is None:
+                    yield None
+                    continue
+                handle.seek(entry[0])
+                yield handle.read(entry[1])
 
     def _lines(self, paths: Iterable[str]) -> Iterator[bytes]:
         with self.path.open("rb") as handle:
@@ -163,6 +231,8 @@ class Journal:
 
     def close(self) -> None:
         self._file.close()
+        if self._rows_file is not None:
+            self._rows_file.close()
 
     def __enter__(self) -> Journal:
         return self

@@ -21,7 +21,7 @@ from extractor.batch_run import Outcome, extract_chunk
 from extractor.cli import main
 from extractor.errors import ConfigError, StoreError
 from extractor.ingest import load
-from extractor.journal import JOURNAL, Journal
+from extractor.journal import JOURNAL, Journal, encode, slim
 from extractor.review import Store
 from extractor.schema import Extraction
 
@@ -284,6 +284,37 @@ def test_a_torn_journal_line_is_cut_off_and_redone(tmp_path: Path) -> None:
     assert resumed.progress.done == 1 and resumed.progress.resumed == 2
     assert (out / "results.jsonl").read_bytes() == reference
     assert len(journal.read_bytes().splitlines()) == 3
+
+
+def test_rows_kept_beside_the_journal_are_those_of_each_committed_line_after_crashes(tmp_path: Path) -> None:
+    def record(path: str, rows: bytes) -> tuple[dict[str, Any], str, bytes]:
+        header = {"path": path, "status": "accepted", "tokens": [0, 0], "rules": {}}
+        return slim(header), encode(header, json.dumps({"source": {"path": path}})), rows
+
+    with Journal(tmp_path) as journal:
+        journal.commit([record("a", b"A\n"), record("b", b"B,1\nB,2\n")])
+        end = journal.path.stat().st_size
+    with (tmp_path / "journal.rows").open("ab") as rows:
+        # A crash after the rows of "c" were written, before its line; then one in the middle of an entry.
+        rows.write(b"%d 6\nstale\n%d 40\ntorn" % (end, end))
+    with Journal(tmp_path) as journal:
+        assert list(journal.rows(["b", "a"])) == [b"B,1\nB,2\n", b"A\n"]
+        journal.commit([record("c", b"C\n")])  # written at the offset the stale entry names
+    with Journal(tmp_path, readonly=True) as journal:
+        assert list(journal.rows(["a", "b", "c"])) == [b"A\n", b"B,1\nB,2\n", b"C\n"]
+    assert not (tmp_path / "journal.rows").read_bytes().endswith(b"torn")
+    (tmp_path / "journal.rows").unlink()
+    with Journal(tmp_path, readonly=True) as journal:
+        assert list(journal.rows(["a", "c"])) == [None, None]
+
+
+def test_cells_csv_rows_are_rebuilt_from_the_reports_when_journal_rows_is_lost(tmp_path: Path) -> None:
+    inputs = [str(s) for s in SEEDS[:3]]
+    run_batch(BatchSpec(inputs=inputs, out=tmp_path / "fresh", workers=1))
+    run_batch(BatchSpec(inputs=inputs[:2], out=tmp_path / "out", workers=1))
+    (tmp_path / "out" / "journal.rows").unlink()
+    run_batch(BatchSpec(inputs=inputs, out=tmp_path / "out", workers=1))
+    assert (tmp_path / "out" / "cells.csv").read_bytes() == (tmp_path / "fresh" / "cells.csv").read_bytes()
 
 
 def test_the_journal_gives_each_report_as_written_with_or_without_its_header(tmp_path: Path) -> None:
