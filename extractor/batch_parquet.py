@@ -1,11 +1,11 @@
 """cells.parquet, converted from cells.csv's rows while cells.csv is being written.
 
 pyarrow is an optional extra (`parquet`); without it there is no cells.parquet and nothing
-here does any work. The rows reach a `CellsParquet` in blocks of about a megabyte; each block
-is parsed and written by one thread, which holds no GIL while pyarrow works, so the
-conversion runs beside the pass that reads the journal instead of after it (about a second
-at 10,000 reports). One block is converted while the next is filled: memory stays flat in
-the size of the batch.
+here does any work. The rows reach a `CellsParquet` in blocks of a few megabytes; each block
+is converted and written by one thread, which holds no GIL while pyarrow works, so the
+conversion runs beside the pass that reads the journal instead of after it. pyarrow parses
+a block's megabytes on all cores (at 10,000 reports: 0.62-0.74 s against 0.98-1.03 s on one).
+One block is converted while the next is filled: memory stays flat in the size of the batch.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-BLOCK = 1 << 20
+BLOCK = 4 << 20
 
 # cells.csv's columns and their types in cells.parquet.
 COLUMNS = {
@@ -64,7 +64,7 @@ class CellsParquet:
             return
         self.available = True
         types = {name: pa.type_for_alias(alias) for name, alias in COLUMNS.items()}
-        self._read = pacsv.ReadOptions(column_names=list(COLUMNS), use_threads=False)
+        self._read = pacsv.ReadOptions(column_names=list(COLUMNS), block_size=1 << 20)
         self._convert = pacsv.ConvertOptions(
             column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False
         )
