@@ -81,10 +81,10 @@ def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -
     with Store(directory / REVIEW_DB) as store:
         held = {row[0] for row in store.db.execute("SELECT sha256 FROM documents")}
         missing = sorted(p for p in set(paths) if journal.done(p) and _lacking(journal.index[p].header, held))
-        for report_json in journal.reports(missing):
+        for path, report_json in zip(missing, journal.reports(missing), strict=True):
             report = Report.model_validate_json(report_json)
-            try:
-                text: str | None = load(report.source.path).text
+            try:  # by the journal's name: source.path escapes a name that is not UTF-8
+                text: str | None = load(path).text
             except ExtractorError:
                 text = None  # the file went away since: the items still go in, without context
             store.record(report, text)

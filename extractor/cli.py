@@ -112,7 +112,7 @@ def run(files: tuple[str, ...], pretty: bool, output: IO[str], quiet: bool, queu
         try:
             report = read(path)
             if queue:
-                report = record(queue, report)
+                report = record(queue, report, path)
         except ExtractorError as err:
             failures += 1
             error_line(str(err))

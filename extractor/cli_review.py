@@ -26,10 +26,10 @@ DEFAULT_QUEUE = "review.db"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def record(queue: str, report: Report) -> Report:
-    """Apply stored decisions to `report`, store its items, return the final report."""
+def record(queue: str, report: Report, path: str) -> Report:
+    """Apply stored decisions to `report` (read from `path`), store its items, return the final report."""
     with Store(queue) as store:
-        final, changed = store.record(report, _source_text(report))
+        final, changed = store.record(report, _source_text(report, path))
     for old in changed:
         click.echo(
             f"extract: note: {report.source.path} changed since a reviewer decided items on its earlier "
@@ -40,9 +40,10 @@ def record(queue: str, report: Report) -> Report:
     return final
 
 
-def _source_text(report: Report) -> str | None:
+def _source_text(report: Report, path: str) -> str | None:
+    # Read again by the name it was read by: source.path escapes a name that is not UTF-8.
     try:
-        document = load(report.source.path)
+        document = load(path)
     except InputError:
         return None
     return document.text if document.sha256 == report.source.sha256 else None

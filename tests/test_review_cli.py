@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from conftest import not_utf8_name
 from review_support import seed, variant
 
+from extractor.batch import BatchSpec, run_batch
 from extractor.cli import main
 from extractor.pipeline import extract_file
 
@@ -190,3 +193,15 @@ def test_a_word_report_shows_where_each_cell_sits_in_the_file(tmp_path: Path) ->
     assert report["provenance"]["app.new.total"]["where"].startswith("table")
     shown = cli("review", "show", row_sum["id"][:6], "--queue", str(queue)).stdout
     assert "[table " in shown and ", row " in shown and ", column " in shown
+
+
+def test_a_file_whose_name_is_not_utf8_is_queued_with_its_text(tmp_path: Path) -> None:
+    changed = variant(tmp_path, "000", "app.new.total")
+    path = not_utf8_name(tmp_path / "gbk", "报告", changed.read_bytes())
+    assert cli(str(path), "--queue", str(tmp_path / "review.db")).exit_code == 0
+    # In a batch of one worker process the report is made in the parent and queued at the end.
+    run_batch(BatchSpec(inputs=[str(path)], out=tmp_path / "out", workers=1))
+    for queue in (tmp_path / "review.db", tmp_path / "out" / "review.db"):
+        with sqlite3.connect(queue) as db:
+            ((name, text),) = db.execute("SELECT path, text FROM documents").fetchall()
+        assert "\\x" in name and text == changed.read_text(encoding="utf-8")
