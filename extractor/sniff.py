@@ -76,7 +76,8 @@ def _ole(data: bytes) -> str:
     """Old binary Office files name their main stream in UTF-16 in the file's directory."""
     if "WordDocument".encode("utf-16-le") in data:
         return (
-            "an old binary Word file (.doc), which this tool cannot read; open it in Word or WPS and save it as .docx"
+            "an old binary word-processor file (Word .doc or WPS .wps), which this tool cannot read; open it in "
+            "Word or WPS and save it as .docx"
         )
     if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
         return "an old Excel spreadsheet (.xls); pass the report as PDF, Word (.docx) or a web page"
