@@ -55,23 +55,37 @@ def collect_inputs(args: Iterable[str], *, exclude: Path | None = None) -> list[
     exist is kept: it is recorded as failed, with the reason, like any other bad input."""
     seen: dict[str, None] = {}
     skip = exclude.resolve() if exclude else None
+    # Folders linked into a folder are read too (left out, their reports would be missing
+    # without a word); each real folder once, so a link back up the tree ends the descent and
+    # a folder named twice (itself, and through a link) gives its reports once.
+    walked: set[Path] = set()
     for arg in args:
-        for path in _expand(arg, skip):
+        for path in _expand(arg, skip, walked):
             seen.setdefault(path, None)
     return list(seen)
 
 
-def _expand(arg: str, skip: Path | None) -> Iterator[str]:
+def _expand(arg: str, skip: Path | None, walked: set[Path]) -> Iterator[str]:
     if arg.startswith("@") or (arg.lower().endswith(LIST_SUFFIXES) and os.path.isfile(arg)):
         yield from _read_list(arg.removeprefix("@") if arg.startswith("@") else arg)
     elif os.path.isdir(arg):
-        for root, dirs, files in os.walk(arg, onerror=_unlisted):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != skip)
+        if not _first_visit(Path(arg), walked, skip=None):
+            return
+        for root, dirs, files in os.walk(arg, onerror=_unlisted, followlinks=True):
+            dirs[:] = [d for d in sorted(dirs) if not d.startswith(".") and _first_visit(Path(root, d), walked, skip)]
             for name in sorted(files):
                 if name.lower().endswith(INPUT_SUFFIXES) and not name.startswith("."):
                     yield os.path.join(root, name)
     else:
         yield arg
+
+
+def _first_visit(folder: Path, walked: set[Path], skip: Path | None) -> bool:
+    real = folder.resolve()
+    if real == skip or real in walked:
+        return False
+    walked.add(real)
+    return True
 
 
 def _unlisted(err: OSError) -> None:

@@ -391,6 +391,20 @@ def test_a_file_name_that_is_not_utf8_is_read_resumed_and_listed(tmp_path: Path)
     assert collect_inputs([str(listing)]) == inputs
 
 
+def test_folders_linked_into_an_input_folder_are_read_once_and_a_loop_ends(tmp_path: Path) -> None:
+    for name in ("elsewhere/a.txt", "in/b.txt", "in/sub/c.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "in" / "sub" / "up").symlink_to(tmp_path / "in")  # a loop
+    (tmp_path / "in" / "twice").symlink_to(tmp_path / "in" / "sub")  # the same folder again
+    (tmp_path / "in" / "out").symlink_to(tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "r.txt").write_text("x", encoding="utf-8")
+    found = collect_inputs([str(tmp_path / "in"), str(tmp_path / "elsewhere")], exclude=tmp_path / "out")
+    assert found == [str(tmp_path / "in" / p) for p in ("b.txt", "linked/a.txt", "sub/c.txt")]
+
+
 def test_a_folder_that_cannot_be_listed_stops_the_batch_before_it_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
