@@ -37,7 +37,7 @@ from .batch_queue import REVIEW_DB, fill_review_queue
 from .batch_run import ExtractOne, Progress, ProgressFn, Tracker, run_async, run_pool
 from .errors import ConfigError, StoreError
 from .ingest import shown
-from .journal import JOURNAL, Journal, encode, slim
+from .journal import JOURNAL, ROWS, Journal, encode, slim
 from .pipeline import PARSER_VERSION
 
 # What `ingest` reads, and the Word formats reports are published in that it cannot read yet:
@@ -181,6 +181,8 @@ def open_job(directory: Path, options: JobOptions, *, force: bool) -> None:
         if journal.exists():
             n = 1 + sum(1 for _ in directory.glob("journal.superseded-*.jsonl"))
             journal.replace(directory / f"journal.superseded-{n}.jsonl")
+            if (directory / ROWS).exists():
+                (directory / ROWS).replace(directory / f"journal.superseded-{n}.rows")
     if found is None or found.get("fingerprint") != wanted:
         _write_json(directory / MANIFEST, {"fingerprint": wanted})
 

@@ -23,14 +23,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .batch_parquet import CellsParquet
+from .batch_parquet import COLUMNS, CellsParquet
 from .errors import StoreError
 from .ingest import shown
 from .journal import Journal, encode, slim
 from .pipeline import PARSER_VERSION
 from .schema import Extraction, Meta, Report, Source
 
-CSV_COLUMNS = ("report", "agency", "year", "template", "key", "value", "by", "start", "end", "status")
+CSV_COLUMNS = tuple(COLUMNS)
 RESULTS, CELLS_CSV, CELLS_PARQUET, SUMMARY = "results.jsonl", "cells.csv", "cells.parquet", "summary.json"
 
 
@@ -161,11 +161,11 @@ def write_cells(directory: Path, journal: Journal, done: list[str], run: dict[st
                 cells.write(rows)
                 parquet.add(rows)
                 summary.add(journal.index[path].header)
-            if parquet.close():
-                run = {**run, "parquet": True}
+            with_parquet = parquet.close()
         _replace(csv_tmp, directory / CELLS_CSV)
-        if run.get("parquet"):
+        if with_parquet:
             _replace(parquet_tmp, directory / CELLS_PARQUET)
+            run = {**run, "parquet": True}
         data = summary.as_dict(run)
         summary_tmp = _atomic(directory / SUMMARY)
         summary_tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")

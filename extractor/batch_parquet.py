@@ -64,6 +64,7 @@ class CellsParquet:
             return
         self.available = True
         types = {name: pa.type_for_alias(alias) for name, alias in COLUMNS.items()}
+        # pyarrow parses a block's 1 MB parts in parallel, on its own threads.
         self._read = pacsv.ReadOptions(column_names=list(COLUMNS), block_size=1 << 20)
         self._convert = pacsv.ConvertOptions(
             column_types=types, strings_can_be_null=False, quoted_strings_can_be_null=False

@@ -256,6 +256,7 @@ def test_other_settings_on_an_existing_dir_are_refused_unless_forced(tmp_path: P
     assert cli.exit_code == 2 and "--force" in cli.output
     forced = run_batch(BatchSpec(inputs=inputs, out=out, workers=1, options=JobOptions(shard=(1, 1)), force=True))
     assert (out / "journal.superseded-1.jsonl").exists() and forced.progress.done == 1
+    assert (out / "journal.superseded-1.rows").exists()
 
 
 def test_resume_skips_finished_and_retry_failed_redoes_failed(tmp_path: Path) -> None:
