@@ -28,7 +28,7 @@ def hostile_queue(tmp_path: Path) -> Path:
     queue = tmp_path / "review.db"
     from extractor.pipeline import extract_file
 
-    report = record(str(queue), extract_file(path))
+    report = record(str(queue), extract_file(path), str(path))
     assert report.meta.agency == HOSTILE_AGENCY
     assert {i.rule for i in report.review} == {"app.flow", "app.row_sum"}
     return queue
