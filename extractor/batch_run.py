@@ -339,6 +339,10 @@ async def model_call() -> AsyncIterator[None]:
     yield
 
 
+# An outcome handed to the commit loop, and what it resolves once the outcome is on disk.
+_Handed = tuple[Outcome, "asyncio.Future[None]"]
+
+
 async def _schedule(
     pending: Sequence[str],
     extract_one: ExtractOne,
@@ -348,10 +352,12 @@ async def _schedule(
     all_started: Callable[[], object] | None,
 ) -> bool:
     # Reports in flight: those holding a call slot and as many again, whose parser stage runs
-    # meanwhile, so a slot that frees finds its next request ready.
+    # meanwhile, so a slot that frees finds its next request ready. A report leaves the flight
+    # once its journal line is on disk, so a kill makes at most 2 × concurrency calls again,
+    # and reports waiting for a slow disk hold back new calls instead of piling up in memory.
     inflight = asyncio.Semaphore(2 * calls.concurrency)
-    finished: asyncio.Queue[Outcome | None] = asyncio.Queue()
-    committer = asyncio.create_task(_commit_loop(finished, tracker))
+    finished: asyncio.Queue[_Handed | None] = asyncio.Queue()
+    committer = asyncio.create_task(_commit_loop(finished, tracker, calls))
     committer.add_done_callback(lambda _: setattr(calls, "halted", True))
     tasks: set[asyncio.Task[None]] = set()
     for path in pending:
@@ -378,41 +384,62 @@ async def _one(
     extract_one: ExtractOne,
     tracker: Tracker,
     lease: _Lease,
-    finished: asyncio.Queue[Outcome | None],
+    finished: asyncio.Queue[_Handed | None],
     pools: Pools,
 ) -> None:
     _LEASE.set(lease)  # this task's own context: the report's `model_call`s take this lease
     try:
-        try:
-            with pools.pinned():
-                result = await extract_one(path)
-        except _Stopped:
-            return
-        except ConfigError as err:  # e.g. a rejected API key: every other call would fail alike
-            tracker.fatal = tracker.fatal or err
-            return
-        except ExtractorError as err:
-            result = failed_report(path, str(err))
-        except Exception as err:
-            await finished.put((path, None, f"{type(err).__name__}: {err}"))
-            return
-        # Serialising a report (~1 ms) happens here rather than in the commit thread: it needs
-        # the GIL either way.
-        record = result if isinstance(result, Finished) else journal_record(path, result)
-        tracker.charge(record)
+        outcome = await _outcome(path, extract_one, tracker, pools)
     finally:
         lease.release()
-    await finished.put((path, record, None))
+    if outcome is not None:
+        committed = asyncio.get_running_loop().create_future()
+        await finished.put((outcome, committed))
+        await committed
 
 
-async def _commit_loop(finished: asyncio.Queue[Outcome | None], tracker: Tracker) -> None:
-    """The single journal writer: commits whatever has finished, one fsync per group."""
+async def _outcome(path: str, extract_one: ExtractOne, tracker: Tracker, pools: Pools) -> Outcome | None:
+    """What becomes of one report; None when the batch stopped before it (it stays pending)."""
+    try:
+        with pools.pinned():
+            result = await extract_one(path)
+    except _Stopped:
+        return None
+    except ConfigError as err:  # e.g. a rejected API key: every other call would fail alike
+        tracker.fatal = tracker.fatal or err
+        return None
+    except ExtractorError as err:
+        result = failed_report(path, str(err))
+    except Exception as err:
+        return (path, None, f"{type(err).__name__}: {err}")
+    # Serialising a report (~1 ms) happens here rather than in the commit thread: it needs
+    # the GIL either way.
+    record = result if isinstance(result, Finished) else journal_record(path, result)
+    tracker.charge(record)
+    return (path, record, None)
+
+
+async def _commit_loop(finished: asyncio.Queue[_Handed | None], tracker: Tracker, calls: _Calls) -> None:
+    """The single journal writer: commits whatever has finished, one fsync per group.
+
+    After a write fails (a full disk) it commits nothing more and no call starts, but it goes
+    on taking what the reports in flight hand in until the end, so none of them waits for
+    it forever; the error is raised then.
+    """
+    failure: BaseException | None = None
     done = False
     while not done:
         group = [await finished.get()]
         while not finished.empty():
             group.append(finished.get_nowait())
         done = group[-1] is None
-        outcomes = [item for item in group if item is not None]
-        if outcomes:
-            await asyncio.to_thread(tracker.commit, outcomes)
+        handed = [item for item in group if item is not None]
+        if handed and failure is None:
+            try:
+                await asyncio.to_thread(tracker.commit, [outcome for outcome, _ in handed])
+            except Exception as err:
+                failure, calls.halted = err, True
+        for _, committed in handed:
+            committed.set_result(None)
+    if failure is not None:
+        raise failure
