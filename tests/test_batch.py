@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -434,24 +436,29 @@ def test_a_batch_with_no_report_files_says_so_and_makes_no_dir(tmp_path: Path) -
     assert done.output.startswith(f"extract: error: no report files in {tmp_path / 'in'} (searched for .txt .md ")
 
 
-def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@contextlib.contextmanager
+def journal_disk_full_from_group(group: int) -> Iterator[None]:
+    """The journal's `group`-th fsync (its group-th group of reports) and later ones fail as on a full disk."""
     import extractor.journal as journal_module
 
-    inputs, out = [str(p) for p in make_variants(tmp_path / "in", 20)], tmp_path / "out"
-    real_fsync = journal_module.os.fsync
-    calls = {"n": 0}
+    real_fsync, writes = journal_module.os.fsync, {"n": 0}
 
-    def full_disk(fd: int) -> None:  # the journal's third group of reports no longer fits
+    def full_disk(fd: int) -> None:
         if os.readlink(f"/proc/self/fd/{fd}").endswith(JOURNAL):
-            calls["n"] += 1
-            if calls["n"] >= 3:
+            writes["n"] += 1
+            if writes["n"] >= group:
                 raise OSError(28, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(journal_module.os, "fsync", full_disk)
-    with pytest.raises(StoreError, match="free some space"):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(journal_module.os, "fsync", full_disk)
+        yield
+
+
+def test_a_full_disk_stops_the_batch_and_a_rerun_resumes(tmp_path: Path) -> None:
+    inputs, out = [str(p) for p in make_variants(tmp_path / "in", 20)], tmp_path / "out"
+    with journal_disk_full_from_group(3), pytest.raises(StoreError, match="free some space"):
         run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
-    monkeypatch.setattr(journal_module.os, "fsync", real_fsync)
     assert not (out / "results.jsonl").exists()
     with Journal(out, readonly=True) as journal:
         committed = journal.records

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +12,13 @@ from click.testing import CliRunner, Result
 from conftest import SEEDS, gold_for, not_utf8_name
 from scripted import faithful_reading
 from stub_openai import Reply, StubServer
-from test_batch import make_variants, mixed_inputs
+from test_batch import journal_disk_full_from_group, make_variants, mixed_inputs
 
 from extractor import llm
 from extractor.batch import BatchSpec, JobOptions, run_batch
 from extractor.cli import main
 from extractor.errors import StoreError
-from extractor.journal import JOURNAL, Journal
+from extractor.journal import Journal
 
 pytestmark = [
     pytest.mark.skipif(not SEEDS, reason="../shared/seeds is not beside the project"),
@@ -71,24 +70,11 @@ def test_budget_stops_new_calls_and_a_rerun_goes_on(tmp_path: Path) -> None:
         assert sorted(requested_path(r.body) for r in server.requests) == sorted(inputs)
 
 
-def test_a_full_disk_stops_new_calls_and_a_rerun_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import extractor.journal as journal_module
-
+def test_a_full_disk_stops_new_calls_and_a_rerun_resumes(tmp_path: Path) -> None:
     inputs, out = [str(p) for p in make_variants(tmp_path / "in", 30)], tmp_path / "out"
-    real_fsync, writes = journal_module.os.fsync, {"n": 0}
-
-    def full_disk(fd: int) -> None:  # the journal's third group of reports no longer fits
-        if os.readlink(f"/proc/self/fd/{fd}").endswith(JOURNAL):
-            writes["n"] += 1
-            if writes["n"] >= 3:
-                raise OSError(28, "No space left on device")
-        real_fsync(fd)
-
     with StubServer(responder=lambda body: Reply.json({}), delay_s=0.02) as server:
-        monkeypatch.setattr(journal_module.os, "fsync", full_disk)
-        with pytest.raises(StoreError, match="free some space"):  # raised, not waited on forever
-            run_batch(spec(inputs, out, server, concurrency=4))
-        monkeypatch.setattr(journal_module.os, "fsync", real_fsync)
+        with journal_disk_full_from_group(3), pytest.raises(StoreError, match="free some space"):
+            run_batch(spec(inputs, out, server, concurrency=4))  # raised, not waited on forever
         with Journal(out, readonly=True) as journal:
             committed = journal.records
         # No call starts after the failed write; the reports in flight (2 × concurrency) end.
