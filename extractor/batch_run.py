@@ -358,7 +358,6 @@ async def _schedule(
     inflight = asyncio.Semaphore(2 * calls.concurrency)
     finished: asyncio.Queue[_Handed | None] = asyncio.Queue()
     committer = asyncio.create_task(_commit_loop(finished, tracker, calls))
-    committer.add_done_callback(lambda _: setattr(calls, "halted", True))
     tasks: set[asyncio.Task[None]] = set()
     for path in pending:
         await inflight.acquire()

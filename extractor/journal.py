@@ -106,18 +106,14 @@ class Journal:
                     os.fsync(directory)
                 finally:
                     os.close(directory)
-        except FileNotFoundError:
-            if path == self.rows_path:
-                return None  # read-only, and none was written: every line's rows are rebuilt
-            raise StoreError(f"{path}: cannot open the batch journal (no such file); check DIR") from None
         except OSError as err:
             raise StoreError(f"{path}: cannot open the batch journal ({err.strerror}); check DIR") from err
         return handle
 
     def _open_rows(self) -> Any:
+        if self.readonly and not self.rows_path.exists():
+            return None  # none was written (an older DIR): every line's rows are rebuilt
         handle = self._handle(self.rows_path)
-        if handle is None:
-            return None
         size, good = os.fstat(handle.fileno()).st_size, 0
         handle.seek(0)
         while head := handle.readline():
