@@ -353,7 +353,7 @@ def _merge_one(src: Path, merged: Journal, group: int = 256) -> None:
                         "merge the shards of one job only"
                     )
                 continue
-            records.append((slim(header), encode(header, report_json.decode("utf-8")), rows))
+            records.append((slim(header), encode(header, report_json), rows))
             if len(records) >= group:
                 merged.commit(records)
                 records = []

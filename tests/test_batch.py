@@ -290,9 +290,9 @@ def test_a_torn_journal_line_is_cut_off_and_redone(tmp_path: Path) -> None:
 
 
 def test_rows_kept_beside_the_journal_are_those_of_each_committed_line_after_crashes(tmp_path: Path) -> None:
-    def record(path: str, rows: bytes) -> tuple[dict[str, Any], str, bytes]:
+    def record(path: str, rows: bytes) -> tuple[dict[str, Any], bytes, bytes]:
         header = {"path": path, "status": "accepted", "tokens": [0, 0], "rules": {}}
-        return slim(header), encode(header, json.dumps({"source": {"path": path}})), rows
+        return slim(header), encode(header, json.dumps({"source": {"path": path}}).encode()), rows
 
     with Journal(tmp_path) as journal:
         journal.commit([record("a", b"A\n"), record("b", b"B,1\nB,2\n")])

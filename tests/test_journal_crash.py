@@ -22,9 +22,9 @@ PATHS = ("a", "b", "c", "d")
 Round = tuple[list[str], float | None]  # the paths a group commits, and where in its bytes a crash cuts (or None)
 
 
-def _record(path: str, version: int) -> tuple[dict[str, object], str, bytes]:
+def _record(path: str, version: int) -> tuple[dict[str, object], bytes, bytes]:
     header = {"path": path, "status": "accepted", "tokens": [0, 0], "rules": {}}
-    return slim(header), encode(header, json.dumps({"version": version})), f"{path},{version}\n".encode()
+    return slim(header), encode(header, json.dumps({"version": version}).encode()), f"{path},{version}\n".encode()
 
 
 def _crash(directory: Path, before: tuple[int, int], cut: float) -> None:
