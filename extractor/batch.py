@@ -249,7 +249,11 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
     with _locked(out):
         open_job(out, spec.options, force=spec.force)
         with Journal(out) as journal:
-            pending = [p for p in inputs if not journal.done(p) or (spec.retry_failed and journal.failed(p))]
+            # An input whose file was edited or replaced since its record was made is redone,
+            # as an uninterrupted run over the files as they are now would read it.
+            changed = [p for p in inputs if journal.done(p) and journal.changed(p)]
+            redo = set(changed) | ({p for p in inputs if journal.failed(p)} if spec.retry_failed else set())
+            pending = [p for p in inputs if not journal.done(p) or p in redo]
             state = Progress(total=len(inputs), resumed=len(inputs) - len(pending))
             tracker = Tracker(journal, state, progress)
             budget_reached = False
@@ -273,6 +277,7 @@ def run_batch(spec: BatchSpec, progress: ProgressFn | None = None) -> BatchResul
                 "wall_s": round(state.elapsed, 3),
                 "processed": state.done,
                 "resumed": state.resumed,
+                "changed": len(changed),
                 "pending": left,
                 "price_in": spec.price_in,
                 "price_out": spec.price_out,

@@ -43,7 +43,7 @@ from .batch_outputs import Finished, failed_report, journal_record
 from .batch_queue import attach, finished
 from .errors import ConfigError, ExtractorError
 from .ingest import load
-from .journal import Journal
+from .journal import Journal, Record, Stat, file_stat, stamped
 from .pipeline import parser_report, read_document
 from .schema import Report
 
@@ -99,20 +99,28 @@ class Tracker:
         self.unfinished: list[tuple[str, str]] = []
         self.handled: set[str] = set()  # inputs this run committed or gave up on
         self.fatal: ConfigError | None = None  # stops the model path: no further call can succeed
+        self.stats: dict[str, Stat] = {}  # inputs in flight: their files as their work started
         # Tokens of the whole job, counted when a call returns (not when it is committed), so
         # the budget check before the next call sees every call that has finished.
         self.tokens_used = sum(sum(slot.header["tokens"]) for slot in journal.index.values())
+
+    def starting(self, paths: Iterable[str]) -> None:
+        """Note each input's file (`file_stat`) before its work reads it; its journal line keeps
+        it, and a later run redoes the input if the file differs then (`Journal.changed`)."""
+        for path in paths:
+            self.stats[path] = file_stat(path)
 
     def charge(self, record: Finished) -> None:
         self.tokens_used += sum(record.tokens)
 
     def commit(self, outcomes: Iterable[Outcome]) -> None:
         progress = self.progress
-        records = []
+        records: list[Record] = []
         for path, record, reason in outcomes:
             self.handled.add(path)
+            stat = self.stats.pop(path, None)
             if record is not None:
-                records.append(record)
+                records.append((*stamped(record.header, record.line, stat), record.rows))
             elif reason is not None:
                 self.unfinished.append((path, reason))
                 progress.unfinished += 1
@@ -175,6 +183,7 @@ def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
         return
     if workers <= 1:
         for start in range(0, len(pending), 8):
+            tracker.starting(pending[start : start + 8])
             tracker.commit(extract_chunk(pending[start : start + 8]))
         return
     # Small chunks keep the progress live and the loss on a kill small; several per worker
@@ -187,6 +196,7 @@ def run_pool(pending: Sequence[str], tracker: Tracker, workers: int) -> None:
         while True:
             try:
                 while len(inflight) < workers * 3 and (chunk := next(chunks, None)) is not None:
+                    tracker.starting(chunk)
                     inflight[pool.submit(extract_chunk, chunk)] = chunk
             except BrokenProcessPool:  # a worker was killed (e.g. out of memory): stop starting work
                 chunks = iter([])
@@ -364,6 +374,7 @@ async def _schedule(
         if calls.stopped():
             inflight.release()
             break
+        tracker.starting([path])
         task = asyncio.create_task(_one(path, extract_one, tracker, _Lease(calls), finished, pools))
         tasks.add(task)
         task.add_done_callback(tasks.discard)

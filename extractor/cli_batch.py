@@ -168,6 +168,8 @@ def summary_lines(summary: dict[str, Any], wall: float) -> list[str]:
         f"  tokens {tokens['input']:,} in / {tokens['output']:,} out"
         + (f"; estimated cost {cost:.4f}" if cost is not None else "")
     )
+    if summary["run"].get("changed"):
+        lines.append(f"  {summary['run']['changed']} inputs were redone: their files changed since they were processed")
     if summary.get("model_errors"):
         lines.append(
             f"  {summary['model_errors']} reports kept the parser's reading alone: the model call failed "

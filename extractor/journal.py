@@ -72,9 +72,33 @@ def _report(line: bytes, cut: int) -> bytes:
 # What the index keeps per report: a few bytes, everything the summary needs.
 INDEXED = ("path", "status", "tokens", "rules", "error", "sha256", "queued", "agency", "year")
 
+# An input file's size and modification time (ns) as its work started; None: there was no such file.
+Stat = tuple[int, int] | None
+
+
+def file_stat(path: str) -> Stat:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def stamped(header: dict[str, Any], line: bytes, stat: Stat) -> tuple[dict[str, Any], bytes]:
+    """A record's header and line with the input's stat (`file_stat`) as the header's first key.
+
+    Taken before the input is read, in the batch's parent (the line is made in a worker), so a
+    file edited while it is processed reads as changed on the next run, never as unchanged.
+    """
+    key = b'{"stat":null,' if stat is None else b'{"stat":[%d,%d],' % stat
+    return {**header, "stat": None if stat is None else list(stat)}, b"".join((key, memoryview(line)[1:]))
+
 
 def slim(header: dict[str, Any]) -> dict[str, Any]:
-    return {key: header.get(key) for key in INDEXED}
+    kept = {key: header.get(key) for key in INDEXED}
+    if "stat" in header:  # absent from lines of older versions: unknown, which is not "no such file"
+        kept["stat"] = header["stat"]
+    return kept
 
 
 # One record to commit: the slim header the index keeps, the line, and the bytes kept beside it.
@@ -162,6 +186,16 @@ class Journal:
 
     def done(self, path: str) -> bool:
         return path in self.index
+
+    def changed(self, path: str) -> bool:
+        """The input's file differs from the one its record was made from (size or modification
+        time), or it exists now and did not then. A file gone since keeps its record; a record
+        of an older version, without a stat, counts as unchanged."""
+        header = self.index[path].header
+        if "stat" not in header:
+            return False
+        now = file_stat(path)
+        return now is not None and (header["stat"] is None or tuple(header["stat"]) != now)
 
     def failed(self, path: str) -> bool:
         """Recorded as failed, or with an error (e.g. the model's) that `--retry-failed` should retry."""

@@ -266,14 +266,81 @@ def test_resume_skips_finished_and_retry_failed_redoes_failed(tmp_path: Path) ->
     bad.write_bytes(b"")
     inputs, out = [str(SEEDS[0]), str(bad)], tmp_path / "out"
     assert run_batch(BatchSpec(inputs=inputs, out=out, workers=1)).summary["by_status"]["failed"] == 1
-    bad.write_bytes(SEEDS[1].read_bytes())
     again = run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
     assert again.progress.done == 0 and again.progress.resumed == 2 and again.summary["by_status"]["failed"] == 1
     retried = run_batch(BatchSpec(inputs=inputs, out=out, workers=1, retry_failed=True))
-    assert retried.progress.done == 1 and retried.summary["by_status"]["failed"] == 0
+    assert retried.progress.done == 1 and retried.summary["by_status"]["failed"] == 1
     assert len(results(out)) == 2
     with Journal(out, readonly=True) as journal:
-        assert journal.records == 3  # the failed record stays in the journal, superseded
+        assert journal.records == 3  # the first failed record stays in the journal, superseded
+
+
+def _edit(path: Path, data: bytes) -> None:
+    """Write `data` to `path` with a modification time no run can have seen (a coarse clock
+    could give an edit within the same tick the time the file had)."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_bytes(data)
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+
+
+def test_an_input_edited_replaced_or_made_since_it_was_processed_is_redone(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for seed in SEEDS[:3]:
+        (folder / seed.name).write_bytes(seed.read_bytes())
+    edited, kept, replaced = (folder / s.name for s in SEEDS[:3])
+    late = folder / "late.txt"  # named in the list before it exists: failed, no such file
+    listing = tmp_path / "inputs.lst"
+    listing.write_text("".join(f"{p}\n" for p in (edited, kept, replaced, late)), encoding="utf-8")
+    out = tmp_path / "out"
+    first = run_batch(BatchSpec(inputs=[str(listing)], out=out, workers=1))
+    assert first.summary["by_status"]["failed"] == 1
+
+    _edit(edited, edited.read_bytes().replace(b"\n", b"\r\n"))  # same report, other bytes
+    _edit(late, SEEDS[3].read_bytes())
+    os.replace(_copy(SEEDS[4], tmp_path / "other.txt"), replaced)  # another file under the same name
+    again = run_batch(BatchSpec(inputs=[str(listing)], out=out, workers=1))
+    assert again.progress.done == 3 and again.progress.resumed == 1
+    assert again.summary["run"]["changed"] == 3 and again.summary["by_status"]["failed"] == 0
+
+    fresh = tmp_path / "fresh"
+    run_batch(BatchSpec(inputs=[str(listing)], out=fresh, workers=1))
+    assert (out / "results.jsonl").read_bytes() == (fresh / "results.jsonl").read_bytes()
+    assert (out / "cells.csv").read_bytes() == (fresh / "cells.csv").read_bytes()
+    assert run_batch(BatchSpec(inputs=[str(listing)], out=out, workers=2)).progress.done == 0
+
+    kept.unlink()  # a file gone since keeps its record
+    gone = run_batch(BatchSpec(inputs=[str(listing)], out=out, workers=1))
+    assert gone.progress.done == 0 and gone.summary["reports"] == 4
+
+
+def _copy(source: Path, target: Path) -> Path:
+    target.write_bytes(source.read_bytes())
+    return target
+
+
+def test_records_of_an_older_journal_without_a_file_stat_count_as_unchanged(tmp_path: Path) -> None:
+    inputs, out = [str(_copy(SEEDS[0], tmp_path / "a.txt"))], tmp_path / "out"
+    run_batch(BatchSpec(inputs=inputs, out=out, workers=1))
+    journal = out / JOURNAL
+    line = journal.read_bytes()
+    assert line.startswith(b'{"stat":[')
+    journal.write_bytes(b"{" + line[line.index(b"],") + 2 :])  # as written before the stat was kept
+    _edit(Path(inputs[0]), SEEDS[1].read_bytes())
+    assert run_batch(BatchSpec(inputs=inputs, out=out, workers=1)).progress.done == 0
+
+
+def test_the_stat_kept_is_the_files_before_its_work_read_it(tmp_path: Path) -> None:
+    path, out = _copy(SEEDS[0], tmp_path / "a.txt"), tmp_path / "out"
+    out.mkdir()
+    with Journal(out) as journal:
+        tracker = batch_run.Tracker(journal, batch_run.Progress(total=1), None)
+        tracker.starting([str(path)])
+        _edit(path, SEEDS[1].read_bytes())  # edited while the report is made from it
+        tracker.commit(extract_chunk([str(path)]))
+        assert journal.changed(str(path))
+    with Journal(out, readonly=True) as journal:
+        assert journal.changed(str(path))  # as read back from the line
 
 
 def test_a_torn_journal_line_is_cut_off_and_redone(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -362,3 +363,16 @@ def test_call_slots_bound_the_calls_while_the_parser_stage_runs_ahead(tmp_path: 
     assert 3 < peak["reports"] <= 6
     assert uncalled_while_slots_full > 0
     assert len(warned) == 1 and 0 < warned[0] <= 6
+
+
+def test_an_input_edited_since_it_was_processed_gets_a_new_model_call(tmp_path: Path) -> None:
+    inputs = [str(p) for p in make_variants(tmp_path / "in", 3)][:3]
+    with StubServer(responder=lambda body: Reply.json({})) as server:
+        run_batch(spec(inputs, tmp_path / "out", server))
+        edited = Path(inputs[1])
+        mtime = edited.stat().st_mtime_ns + 10**9
+        edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        os.utime(edited, ns=(mtime, mtime))
+        again = run_batch(spec(inputs, tmp_path / "out", server))
+        assert [requested_path(r.body) for r in server.requests[3:]] == [inputs[1]]
+    assert again.progress.done == 1 and again.summary["run"]["changed"] == 1
