@@ -8,7 +8,8 @@ run and every merge, `fill_review_queue` records from the journal each finished 
 items that is not in the queue yet: one made elsewhere (in the parent, by an injected
 `extract_one`), one whose recording failed (the queue was locked, the disk full), one whose
 document the queue does not hold (a merged DIR, or a power cut that took SQLite's last
-transactions), and then writes the read-only page. Recording is idempotent
+transactions), withdraws the open items of file versions a rerun found changed (their
+reports are no longer the journal's), and then writes the read-only page. Recording is idempotent
 (`review.Store.record`), so a report recorded twice (a kill between the two writes) changes
 nothing.
 """
@@ -70,7 +71,8 @@ def _record(report: Report, text: str | None) -> bool:
 
 
 def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -> int:
-    """Record every finished report with review items that the queue lacks, then write the page.
+    """Record every finished report with review items that the queue lacks, withdraw the items of
+    superseded file versions, then write the page.
 
     Called after every run and every merge. Returns the number of reports recorded here.
     """
@@ -89,6 +91,7 @@ def fill_review_queue(directory: Path, journal: Journal, paths: Iterable[str]) -
                 text = None  # the file went away since: the items still go in, without context
             store.record(report, text)
             recorded += 1
+        store.withdraw_superseded(slot.header["sha256"] for slot in journal.index.values())
         page = static_page(store, status="all")
     tmp = directory / f".{REVIEW_HTML}.tmp"
     try:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,6 +251,25 @@ class Store:
             )
         kept = len(current & before.keys())
         return WriteResult(added=len(current) - kept, kept=kept, withdrawn=len(gone))
+
+    def withdraw_superseded(self, current: Iterable[str]) -> int:
+        """Withdraw the open items of every document whose hash is not in `current`; return how many.
+
+        For a queue that holds one batch's reports: `current` is the hashes of the journal's latest
+        records, so what goes is the items of file versions that a rerun found edited or replaced
+        (their findings no longer arise in the outputs). Decided items stay decided. A version
+        that comes back is recorded again, which reopens its items (`_insert_item`).
+        """
+        with self._write():
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS current_documents (sha256 TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM current_documents")
+            self.db.executemany("INSERT OR IGNORE INTO current_documents VALUES (?)", ((sha,) for sha in current))
+            withdrawn = self.db.execute(
+                "UPDATE items SET status = 'withdrawn', updated_at = ? WHERE status = 'open' "
+                "AND sha256 NOT IN (SELECT sha256 FROM current_documents)",
+                (now(),),
+            )
+        return withdrawn.rowcount
 
     def record(self, report: Report, text: str | None = None) -> tuple[Report, list[str]]:
         """Apply the decisions stored for this document, store its items; return the final report and

@@ -314,7 +314,36 @@ def test_an_input_edited_replaced_or_made_since_it_was_processed_is_redone(tmp_p
     assert gone.progress.done == 0 and gone.summary["reports"] == 4
 
 
+def test_a_changed_files_earlier_version_leaves_the_queue_and_comes_back_with_it(tmp_path: Path) -> None:
+    needs_review = next(s for s in SEEDS if gold_for(s)["expected_status"] == "needs_review")
+    report, twin = _copy(needs_review, tmp_path / "in" / "a.txt"), _copy(needs_review, tmp_path / "twin" / "b.txt")
+    out = tmp_path / "out"
+    first_sha = load(report).sha256
+
+    def queue() -> dict[tuple[str, str], int]:
+        """Items by version of the file (the first one, or another) and status."""
+        with Store(out / "review.db") as store:
+            rows = store.db.execute("SELECT sha256 = ?, status, COUNT(*) FROM items GROUP BY 1, 2", (first_sha,))
+            return {("first" if first else "other", status): n for first, status, n in rows}
+
+    run_batch(BatchSpec(inputs=[str(report)], out=out, workers=1))
+    n = queue()[("first", "open")]
+    assert n > 0 and queue() == {("first", "open"): n}
+    _edit(report, needs_review.read_bytes() + "\n另有说明。\n".encode())
+    run_batch(BatchSpec(inputs=[str(report)], out=out, workers=1))
+    assert queue() == {("first", "withdrawn"): n, ("other", "open"): n}
+    _edit(report, needs_review.read_bytes())  # the first version again: its items reopen, the other's go
+    run_batch(BatchSpec(inputs=[str(report)], out=out, workers=1))
+    assert queue() == {("first", "open"): n, ("other", "withdrawn"): n}
+    # A version that another input still has keeps its items open.
+    run_batch(BatchSpec(inputs=[str(report), str(twin)], out=out, workers=1))
+    _edit(report, needs_review.read_bytes() + b"\n")
+    run_batch(BatchSpec(inputs=[str(report), str(twin)], out=out, workers=1))
+    assert queue()[("first", "open")] == n
+
+
 def _copy(source: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(source.read_bytes())
     return target
 
