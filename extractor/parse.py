@@ -232,8 +232,17 @@ def _read_app(
     cells: dict[str, CellRead] = {}
     problems: list[str] = []
     positions = _positions(table_runs, len(columns))
+    backwards = _positions(table_runs, len(columns), from_end=True)
     for i, j in sorted(pairs.items()):
         values = _fit(table_runs[i], len(columns), positions, usual)
+        if (
+            values is not None
+            and backwards is not None
+            and values != _fit(table_runs[i], len(columns), backwards, usual, from_end=True)
+        ):
+            # A row with a blank cell whose numbers sit in other columns counted from the start of
+            # the line than from its end (its label took more or fewer cells): no reading is sure.
+            values = None
         if values is None:
             problems.append(f"row {rows[j].key}: {len(table_runs[i].numbers)} numbers printed, expected {len(columns)}")
             continue
@@ -288,18 +297,31 @@ def _order_by_sequence(header: list[Token]) -> tuple[str, ...]:
     return tuple(c for name in top for c in (orgs if name == "#" else [name]))
 
 
-def _positions(table_runs: list[Run], expected: int) -> list[float] | None:
-    """Where each column's numbers sit, learnt from the rows printed in full."""
+def _positions(table_runs: list[Run], expected: int, *, from_end: bool = False) -> list[float] | None:
+    """Where each column's numbers sit, learnt from the rows printed in full (counted from the
+    line's end: None unless every cell was delimited, `Token.rcol`)."""
     complete = [run.numbers for run in table_runs if len(run.numbers) == expected]
     if not complete:
         return None
-    return [sorted(numbers[k].col for numbers in complete)[len(complete) // 2] for k in range(expected)]
+    if from_end and any(t.rcol is None for numbers in complete for t in numbers):
+        return None
+    return [sorted(_place(numbers[k], from_end) for numbers in complete)[len(complete) // 2] for k in range(expected)]
+
+
+def _place(token: Token, from_end: bool) -> float:
+    return token.rcol if from_end and token.rcol is not None else token.col
 
 
 def _fit(
-    run: Run, expected: int, positions: list[float] | None = None, usual: tuple[int, int] = (0, 0)
+    run: Run,
+    expected: int,
+    positions: list[float] | None = None,
+    usual: tuple[int, int] = (0, 0),
+    *,
+    from_end: bool = False,
 ) -> list[Token | None] | None:
-    """The run's cells in column order; blanks stay None; None when positions are unknowable."""
+    """The run's cells in column order; blanks stay None; None when positions are unknowable.
+    `from_end`: `positions` count from the line's end (`_positions`)."""
     values = run.values
     usual_leading, usual_trailing = usual
     numbers = [t for t in values if t.kind == "num"]
@@ -318,8 +340,9 @@ def _fit(
     gap = min((b - a for a, b in itertools.pairwise(positions)), default=1.0)
     slots: list[Token | None] = [None] * expected
     for token in numbers:
-        k = min(range(expected), key=lambda i: abs(positions[i] - token.col))
-        if abs(positions[k] - token.col) > max(gap / 2, 0.5) - 1e-9 or slots[k] is not None:
+        place = _place(token, from_end)
+        k = min(range(expected), key=lambda i: abs(positions[i] - place))
+        if abs(positions[k] - place) > max(gap / 2, 0.5) - 1e-9 or slots[k] is not None:
             return None
         slots[k] = token
     return slots

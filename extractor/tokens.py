@@ -42,6 +42,9 @@ class Token:
     col: float  # the cell's horizontal position: cell index (separated lines) or display column (aligned)
     page: int | None = None
     width: float = 1.0  # horizontal extent around col, so wrapped fragments of one header cell can be joined
+    # Separated lines: the cell index counted from the line's end (-1 the last). Rows whose labels
+    # take different numbers of cells agree on this where they disagree on `col`.
+    rcol: float | None = None
 
 
 @dataclass(slots=True)
@@ -149,7 +152,7 @@ def tokens(lines: list[Line], region: Region) -> list[Token]:
                     Token(kind, text, cell.start, cell.end, index, (cell.x0 + cell.x1) / 2, page, cell.x1 - cell.x0)
                 )
             else:
-                out.append(Token(kind, text, cell.start, cell.end, index, position, page))
+                out.append(Token(kind, text, cell.start, cell.end, index, position, page, rcol=position - len(cells)))
     return out
 
 

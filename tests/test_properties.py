@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from synth import LAYOUTS, gold_cells, perturb, random_report, render
 
@@ -24,6 +24,9 @@ def read(text: str, layout: str) -> Report:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), layout=st.sampled_from(LAYOUTS), noise=st.booleans())
+# Tab text whose row labels take one to three cells, and a row with a blank total: its numbers were
+# read one column to the right (found by this test in a CI run).
+@example(seed=3142665, layout="tab", noise=False)
 def test_balanced_reports_read_back_exactly(seed: int, layout: str, noise: bool) -> None:
     rng = random.Random(seed)
     synthetic = random_report(rng)
