@@ -444,6 +444,7 @@ def _read_a20(
 ) -> tuple[TemplateVersion, dict[str, CellRead], list[str]]:
     _, pairs = _align(_score_matrix(_all_candidates(table_runs), _ITEM_ROWS), len(_ITEM_ROWS))
     headers = _a20_headers(table_runs)
+    learnt = _a20_learnt(table_runs, headers)
     version = _a20_version([h for h, _ in headers], [_ITEM_ROWS[j].key for j in pairs.values()])
     cells: dict[str, CellRead] = {}
     problems: list[str] = []
@@ -454,6 +455,7 @@ def _read_a20(
         if sorted(columns) != sorted(defaults):
             # A header wrapped beyond recognition (or none): the template's own column order.
             columns, positions = defaults, []
+        positions = learnt.get(columns, positions)
         values = _fit(table_runs[i], len(columns), positions if len(set(positions)) == len(columns) else None, usual)
         if not columns or values is None:
             problems.append(f"{item}: could not tell which columns its numbers belong to")
@@ -472,6 +474,20 @@ def _a20_headers(table_runs: list[Run]) -> list[tuple[tuple[str, ...], list[floa
         current = own if own[0] else current
         headers.append(current)
     return headers
+
+
+def _a20_learnt(
+    table_runs: list[Run], headers: list[tuple[tuple[str, ...], list[float]]]
+) -> dict[tuple[str, ...], list[float]]:
+    """Where the numbers under each header sit, learnt from its rows printed in full. Better
+    than the header's own position: numbers printed flush right under a centred header sit
+    nearer the next column's header than their own."""
+    rows: dict[tuple[str, ...], list[Run]] = {}
+    for run, (columns, _) in zip(table_runs, headers, strict=True):
+        if columns:
+            rows.setdefault(columns, []).append(run)
+    learnt = {columns: _positions(runs, len(columns)) for columns, runs in rows.items()}
+    return {columns: positions for columns, positions in learnt.items() if positions is not None}
 
 
 def _a20_columns(run: Run) -> tuple[tuple[str, ...], list[float]]:

@@ -27,6 +27,9 @@ def read(text: str, layout: str) -> Report:
 # Tab text whose row labels take one to three cells, and a row with a blank total: its numbers were
 # read one column to the right (found by this test in a CI run).
 @example(seed=3142665, layout="tab", noise=False)
+# Space-aligned table 二 with a blank cell, numbers flush right under centred headers: they were
+# placed by the headers, one column to the right (found by a sweep of 20,000 generated reports).
+@example(seed=3457110362, layout="space", noise=True)
 def test_balanced_reports_read_back_exactly(seed: int, layout: str, noise: bool) -> None:
     rng = random.Random(seed)
     synthetic = random_report(rng)
