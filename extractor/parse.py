@@ -303,13 +303,18 @@ def _positions(table_runs: list[Run], expected: int, *, from_end: bool = False) 
     complete = [run.numbers for run in table_runs if len(run.numbers) == expected]
     if not complete:
         return None
-    if from_end and any(t.rcol is None for numbers in complete for t in numbers):
+    places = [_places(numbers, from_end) for numbers in complete]
+    if any(p is None for p in places):
         return None
-    return [sorted(_place(numbers[k], from_end) for numbers in complete)[len(complete) // 2] for k in range(expected)]
+    return [sorted(p[k] for p in places if p is not None)[len(complete) // 2] for k in range(expected)]
 
 
-def _place(token: Token, from_end: bool) -> float:
-    return token.rcol if from_end and token.rcol is not None else token.col
+def _places(tokens: list[Token], from_end: bool) -> list[float] | None:
+    """Each token's column, or counted from its line's end (None unless every cell was delimited)."""
+    if not from_end:
+        return [t.col for t in tokens]
+    ends = [t.rcol for t in tokens]
+    return None if any(x is None for x in ends) else [x for x in ends if x is not None]
 
 
 def _fit(
@@ -335,12 +340,12 @@ def _fit(
         if extra_lead != extra_trail:
             return [None, *values] if extra_lead else [*values, None]
         return None
-    if positions is None or not numbers or len(numbers) > expected or len(set(positions)) < expected:
+    places = _places(numbers, from_end)
+    if positions is None or places is None or not numbers or len(numbers) > expected or len(set(positions)) < expected:
         return None
     gap = min((b - a for a, b in itertools.pairwise(positions)), default=1.0)
     slots: list[Token | None] = [None] * expected
-    for token in numbers:
-        place = _place(token, from_end)
+    for token, place in zip(numbers, places, strict=True):
         k = min(range(expected), key=lambda i: abs(positions[i] - place))
         if abs(positions[k] - place) > max(gap / 2, 0.5) - 1e-9 or slots[k] is not None:
             return None
