@@ -22,7 +22,8 @@ _CN_DIGITS = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九"
 _NOISE = re.compile(r"[#*＃]+|[（(][^）)]*[）)]|\d{4}\s*年度?|[〇零一二三四五六七八九]{4}\s*年度?|关于|[\s:：_|—\-]+")
 _TRAILING = re.compile(r"(?:的|之)$")
 # A web page's breadcrumb ("首页 > 政务公开 > 政府信息公开年报") names the section, never the report.
-_CRUMB = re.compile(r"[>›»]|首页|当前位置|您的位置|所在位置")
+# A bare ">" is not enough: a name may hold markup, which must come through as printed.
+_CRUMB = re.compile(r"首页|当前位置|您的位置|所在位置|\s[>›»]\s")
 # A line that is a body's name and nothing else: no digits, no punctuation, a body's ending.
 _BODY = re.compile(
     r"[\u4e00-\u9fff（）()]{2,38}?(?:局|委员会|委|办公室|办|政府|中心|厅|部|院|署|处|所|队|站|馆|会|关|台|街道|镇|乡|区|县|市|州|旗|省)"

@@ -29,6 +29,7 @@ from extractor.normalize import halfwidth, simplified
         ("2023年政府信息公开工作年度报告\n\n某某海关", "某某海关", 2023),
         ("首页 > 政务公开 > 政府信息公开年报\n某某市民政局2020年政府信息公开工作年度报告", "某某市民政局", 2020),
         ("首页 > 政务公开 > 年度报告\n2020年政府信息公开工作年度报告", None, 2020),
+        ("政务公开 » 政府信息公开年报\n某某市民政局2020年政府信息公开工作年度报告", "某某市民政局", 2020),
     ],
 )
 def test_title_forms(title: str, agency: str | None, year: int) -> None:
