@@ -2,9 +2,9 @@
 
 The title is the line (or two) that ends in 政府信息公开工作年度报告 (or 年报, 工作的年度报告…);
 the agency is what precedes it once the year is removed, given in simplified characters.
-A title without a body's name ("2023年政府信息公开工作年度报告") takes the name printed
-nearest to it that cannot be anything else: a line holding only a body's name right after
-the title, a page's 来源/发布机构 field, or the signature above the closing date.
+A title without a body's name ("2023年政府信息公开工作年度报告") takes a name printed where
+nothing else can be: a line holding only a body's name right after the title, else the
+signature above the closing date, else a web page's 来源/发布机构 field.
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ class MetaRead:
 def read_meta(lines: list[Line]) -> MetaRead:
     texts = _simplified_lines([line.text for line in lines[:60]])
     for index, text in enumerate(texts):
+        if _CRUMB.search(text):
+            continue
         # A title may be set over two or three lines ("…局" / "2023年政府信息公开" / "工作年度报告").
         following = [i for i in range(index + 1, min(index + 4, len(texts))) if texts[i]][:2]
-        for k in range(3):
+        for k in range(len(following) + 1):
             joined = "".join([text, *(texts[i] for i in following[:k])])
             match = _TITLE.search(joined)
-            if match is not None and len(joined) <= 80 and match.start() < len(text) + 1 and not _CRUMB.search(text):
-                after = following[k - 1] + 1 if k and len(following) >= k else index + 1
+            if match is not None and len(joined) <= 80 and match.start() < len(text) + 1:
+                after = following[k - 1] + 1 if k else index + 1
                 return _from_title(texts, lines, (index, after), joined, match)
     return MetaRead(None, _prose_year(texts))
 
