@@ -15,11 +15,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from synth import LAYOUTS, random_report, render
+from synth import LAYOUTS, random_report, render, suffix
 
 from extractor.pipeline import extract_file
-
-SUFFIX = {"html": ".html", "markdown": ".md"}
 
 
 def main(n: int, only: str | None = None) -> None:
@@ -29,7 +27,7 @@ def main(n: int, only: str | None = None) -> None:
         for i in range(n):
             rng = random.Random(i)
             layout = layouts[i % len(layouts)]
-            path = Path(tmp) / f"r{i:05d}{SUFFIX.get(layout, '.txt')}"
+            path = Path(tmp) / f"r{i:05d}{suffix(layout)}"
             path.write_text(render(random_report(rng), layout, rng), encoding="utf-8")
             paths.append(path)
         extract_file(paths[0])  # warm caches and imports, as a long run would be

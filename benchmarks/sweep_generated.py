@@ -24,17 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from synth import LAYOUTS, SynthReport, gold_cells, perturb, random_report, render
+from test_properties import read
 
-from extractor.ingest import from_bytes
-from extractor.pipeline import parser_report, read_document
 from extractor.schema import Report
 
-SUFFIX = {"html": ".html", "markdown": ".md"}
 TALLIES = ("reports", "wrong", "unread", "flagged", "missed", "not_run")
-
-
-def read(text: str, layout: str) -> Report:
-    return parser_report(read_document(from_bytes(text.encode("utf-8"), "r" + SUFFIX.get(layout, ".txt"))))
 
 
 def wrong_cells(synthetic: SynthReport, report: Report) -> dict[str, object]:

@@ -19,6 +19,13 @@ import random
 from dataclasses import dataclass, field, replace
 
 LAYOUTS = ("cell_per_line", "tab", "space", "markdown", "html")
+
+
+def suffix(layout: str) -> str:
+    """The file suffix a report in ``layout`` is saved under, as it would be published."""
+    return {"html": ".html", "markdown": ".md"}.get(layout, ".txt")
+
+
 APPLICANTS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org")
 APP_COLS = (*APPLICANTS, "total")
 DENIED = (

@@ -9,17 +9,15 @@ import random
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from synth import LAYOUTS, gold_cells, perturb, random_report, render
+from synth import LAYOUTS, gold_cells, perturb, random_report, render, suffix
 
 from extractor.ingest import from_bytes
 from extractor.pipeline import parser_report, read_document
 from extractor.schema import Report
 
-SUFFIX = {"html": ".html", "markdown": ".md"}
-
 
 def read(text: str, layout: str) -> Report:
-    return parser_report(read_document(from_bytes(text.encode("utf-8"), "r" + SUFFIX.get(layout, ".txt"))))
+    return parser_report(read_document(from_bytes(text.encode("utf-8"), "r" + suffix(layout))))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
